@@ -1,0 +1,176 @@
+/* distdb--0.1.sql: catalog tables, views and SQL API of distdb 0.1 */
+
+\echo Use "CREATE EXTENSION distdb" to load this file. \quit
+
+/*
+ * Catalog tables.  They are ordinary tables in schema distdb; the C code
+ * reads them through their indexes (see src/metadata/catalog_read.c) and
+ * keeps a per-backend cache that is invalidated whenever they change.  The
+ * column order is mirrored by the Anum_* constants in
+ * include/distdb/metadata_catalog.h.
+ */
+CREATE TABLE distdb.node (
+	nodeid int NOT NULL,
+	nodename text NOT NULL,
+	nodeport int NOT NULL,
+	CONSTRAINT node_pkey PRIMARY KEY (nodeid),
+	CONSTRAINT node_name_port_key UNIQUE (nodename, nodeport)
+);
+CREATE SEQUENCE distdb.node_nodeid_seq AS int MINVALUE 1 OWNED BY distdb.node.nodeid;
+
+CREATE TABLE distdb.colocation (
+	colocationid int NOT NULL,
+	shardcount int NOT NULL,
+	distcoltype regtype NOT NULL,
+	distcolcollation oid NOT NULL,
+	isdefault bool NOT NULL,
+	CONSTRAINT colocation_pkey PRIMARY KEY (colocationid)
+);
+CREATE SEQUENCE distdb.colocation_colocationid_seq AS int MINVALUE 1 OWNED BY distdb.colocation.colocationid;
+
+CREATE TABLE distdb.dist_table (
+	logicalrelid regclass NOT NULL,
+	distmethod "char" NOT NULL,
+	distattnum int2 NOT NULL,
+	colocationid int NOT NULL,
+	CONSTRAINT dist_table_pkey PRIMARY KEY (logicalrelid)
+);
+
+CREATE TABLE distdb.shard (
+	shardid bigint NOT NULL,
+	logicalrelid regclass NOT NULL,
+	shardindex int NOT NULL,
+	minvalue int NOT NULL,
+	maxvalue int NOT NULL,
+	CONSTRAINT shard_pkey PRIMARY KEY (shardid),
+	CONSTRAINT shard_relid_index_key UNIQUE (logicalrelid, shardindex)
+);
+CREATE SEQUENCE distdb.shard_shardid_seq AS bigint MINVALUE 100000 OWNED BY distdb.shard.shardid;
+
+CREATE TABLE distdb.placement (
+	placementid bigint NOT NULL,
+	shardid bigint NOT NULL,
+	nodeid int NOT NULL,
+	CONSTRAINT placement_pkey PRIMARY KEY (placementid),
+	CONSTRAINT placement_shard_node_key UNIQUE (shardid, nodeid)
+);
+CREATE INDEX placement_nodeid_idx ON distdb.placement (nodeid);
+CREATE SEQUENCE distdb.placement_placementid_seq AS bigint OWNED BY distdb.placement.placementid;
+
+SELECT pg_catalog.pg_extension_config_dump('distdb.node', '');
+SELECT pg_catalog.pg_extension_config_dump('distdb.colocation', '');
+SELECT pg_catalog.pg_extension_config_dump('distdb.dist_table', '');
+SELECT pg_catalog.pg_extension_config_dump('distdb.shard', '');
+SELECT pg_catalog.pg_extension_config_dump('distdb.placement', '');
+
+GRANT USAGE ON SCHEMA distdb TO PUBLIC;
+GRANT SELECT ON distdb.node, distdb.colocation, distdb.dist_table,
+	distdb.shard, distdb.placement TO PUBLIC;
+
+/* Node management */
+CREATE FUNCTION distdb.distdb_add_node(host text, port int)
+	RETURNS int
+	LANGUAGE C STRICT
+	AS 'MODULE_PATHNAME', 'distdb_add_node';
+COMMENT ON FUNCTION distdb.distdb_add_node(text, int)
+	IS 'add a worker node to the cluster and return its node id';
+REVOKE ALL ON FUNCTION distdb.distdb_add_node(text, int) FROM PUBLIC;
+
+CREATE FUNCTION distdb.distdb_remove_node(host text, port int)
+	RETURNS void
+	LANGUAGE C STRICT
+	AS 'MODULE_PATHNAME', 'distdb_remove_node';
+COMMENT ON FUNCTION distdb.distdb_remove_node(text, int)
+	IS 'remove a worker node that holds no shard placements';
+REVOKE ALL ON FUNCTION distdb.distdb_remove_node(text, int) FROM PUBLIC;
+
+/* Distributed tables */
+CREATE FUNCTION distdb.create_distributed_table(
+		"table" regclass,
+		distribution_column text,
+		shard_count int DEFAULT NULL,
+		colocate_with text DEFAULT 'default')
+	RETURNS void
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'create_distributed_table';
+COMMENT ON FUNCTION distdb.create_distributed_table(regclass, text, int, text)
+	IS 'hash-distribute a table over the worker nodes';
+
+/* Sizes of shards, read from the nodes that hold them */
+CREATE FUNCTION distdb.distdb_shard_sizes(
+		OUT shardid bigint, OUT nodeid int, OUT size bigint)
+	RETURNS SETOF record
+	LANGUAGE C STRICT
+	AS 'MODULE_PATHNAME', 'distdb_shard_sizes';
+
+CREATE FUNCTION distdb.distdb_shard_name("table" regclass, shardid bigint)
+	RETURNS text
+	LANGUAGE C STRICT STABLE
+	AS 'MODULE_PATHNAME', 'distdb_shard_name';
+
+/* Testing aid: the shard index a value of the table's distribution column hashes to */
+CREATE FUNCTION distdb.distdb_shard_index_for_value("table" regclass, value text)
+	RETURNS int
+	LANGUAGE C STRICT STABLE
+	AS 'MODULE_PATHNAME', 'distdb_shard_index_for_value';
+
+/* Testing aid: the commands that create the table's first shard (shard id 0 if not distributed) */
+CREATE FUNCTION distdb.distdb_shard_ddl_commands("table" regclass)
+	RETURNS SETOF text
+	LANGUAGE C STRICT STABLE
+	AS 'MODULE_PATHNAME', 'distdb_shard_ddl_commands';
+
+/*
+ * Placeholder for rows coming from shards in plans made by distdb's planner
+ * (src/planner/pull_up_planner.c); it cannot be called.
+ */
+CREATE FUNCTION distdb.distributed_result(plan_index int)
+	RETURNS SETOF record
+	LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1000
+	AS 'MODULE_PATHNAME', 'distributed_result';
+
+/* Views */
+CREATE VIEW distdb.distdb_nodes AS
+	SELECT n.nodeid, n.nodename, n.nodeport,
+		   (SELECT count(*) FROM distdb.placement p WHERE p.nodeid = n.nodeid)
+			   AS placement_count
+	FROM distdb.node n
+	ORDER BY n.nodeid;
+
+CREATE VIEW distdb.distdb_shards AS
+	SELECT s.logicalrelid AS table_name,
+		   s.shardid,
+		   distdb.distdb_shard_name(s.logicalrelid, s.shardid) AS shard_name,
+		   s.shardindex,
+		   s.minvalue,
+		   s.maxvalue,
+		   p.nodeid,
+		   n.nodename,
+		   n.nodeport,
+		   sz.size AS shard_size
+	FROM distdb.shard s
+	JOIN distdb.placement p ON p.shardid = s.shardid
+	JOIN distdb.node n ON n.nodeid = p.nodeid
+	LEFT JOIN distdb.distdb_shard_sizes() sz
+		ON sz.shardid = s.shardid AND sz.nodeid = p.nodeid
+	ORDER BY s.logicalrelid::oid, s.shardindex, p.nodeid;
+
+CREATE VIEW distdb.distdb_tables AS
+	SELECT t.logicalrelid AS table_name,
+		   CASE t.distmethod WHEN 'h' THEN 'hash' ELSE t.distmethod::text END
+			   AS distribution_method,
+		   a.attname AS distribution_column,
+		   t.colocationid,
+		   c.shardcount AS shard_count,
+		   (SELECT sum(sz.size)::bigint
+			FROM distdb.shard s
+			JOIN distdb.distdb_shard_sizes() sz ON sz.shardid = s.shardid
+			WHERE s.logicalrelid = t.logicalrelid) AS table_size
+	FROM distdb.dist_table t
+	JOIN distdb.colocation c ON c.colocationid = t.colocationid
+	LEFT JOIN pg_catalog.pg_attribute a
+		ON a.attrelid = t.logicalrelid AND a.attnum = t.distattnum
+	ORDER BY t.logicalrelid::oid;
+
+GRANT SELECT ON distdb.distdb_nodes, distdb.distdb_shards, distdb.distdb_tables
+	TO PUBLIC;

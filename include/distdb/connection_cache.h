@@ -1,0 +1,73 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection_cache.h
+ *	  Per-backend cache of libpq connections to the worker nodes.
+ *
+ * Connections are keyed by (node, user) and reused across statements and
+ * transactions.  A node may have several connections so that the shards of
+ * one statement run in parallel (up to distdb.max_connections_per_node),
+ * but once a transaction has opened a remote transaction on a connection,
+ * every later statement of that transaction uses that connection for the
+ * node, so it reads its own writes and keeps its locks.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DISTDB_CONNECTION_CACHE_H
+#define DISTDB_CONNECTION_CACHE_H
+
+#include "lib/ilist.h"
+#include "libpq-fe.h"
+
+typedef enum RemoteXactState
+{
+	REMOTE_XACT_NONE,			/* no remote transaction block open */
+	REMOTE_XACT_OPEN,			/* BEGIN sent and acknowledged */
+	REMOTE_XACT_FAILED			/* the remote transaction is in an unknown
+								 * or failed state; abort the local one */
+} RemoteXactState;
+
+typedef struct NodeConnection
+{
+	dlist_node	listNode;		/* in the cache entry's connection list */
+	int32		nodeId;
+	Oid			userId;
+	char	   *nodeName;		/* copies, for messages */
+	int32		nodePort;
+	PGconn	   *pgconn;
+	bool		connecting;		/* PQconnectStart done, not yet usable */
+	bool		claimed;		/* in use by the running statement */
+	RemoteXactState xactState;
+	int			xactDepth;		/* local subtransaction level the remote
+								 * side has savepoints for (1 = top level) */
+	bool		wroteData;		/* a write was sent in this transaction */
+	char	   *timeZone;		/* TimeZone last set on the remote session */
+} NodeConnection;
+
+extern void InitializeConnectionCache(void);
+
+/*
+ * Claim up to maxCount connections to a node for the running statement,
+ * starting new ones (not yet established) as needed.  If the current
+ * transaction already has a remote transaction open on the node, only that
+ * connection is returned.  The first connection returned is the node's
+ * transaction connection.
+ */
+extern List *ClaimNodeConnections(int32 nodeId, int maxCount);
+
+/* claim one established connection to a node */
+extern NodeConnection *ClaimNodeConnection(int32 nodeId);
+
+/* wait until every connection in the list is established (in parallel) */
+extern void FinishConnectionEstablishment(List *connections);
+
+extern void ReleaseNodeConnection(NodeConnection *connection);
+extern void ReleaseAllNodeConnections(void);
+extern void CloseNodeConnection(NodeConnection *connection);
+
+/* every cached connection of this backend (NodeConnection *) */
+extern List *AllNodeConnections(void);
+
+/* open a connection to host:port outside the cache, synchronously */
+extern PGconn *ConnectToNodeDirect(const char *nodeName, int32 nodePort);
+
+#endif							/* DISTDB_CONNECTION_CACHE_H */

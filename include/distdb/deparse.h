@@ -1,0 +1,35 @@
+/*-------------------------------------------------------------------------
+ *
+ * deparse.h
+ *	  Turning query trees into the SQL sent to shards.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DISTDB_DEPARSE_H
+#define DISTDB_DEPARSE_H
+
+#include "nodes/parsenodes.h"
+
+/*
+ * A SELECT, UPDATE or DELETE deparsed once for all shards: its text is
+ * prefix + shard name + suffix.
+ */
+typedef struct DeparsedShardQuery
+{
+	char	   *prefix;
+	char	   *suffix;
+} DeparsedShardQuery;
+
+extern DeparsedShardQuery *DeparseShardQuery(Query *query);
+extern char *ShardQueryString(DeparsedShardQuery *deparsed,
+							  const char *shardName);
+extern bool QueryIsDeparsable(Query *query);
+
+extern char *DeparseShardInsert(Query *query, const char *shardName,
+								int rowCount, int firstParam);
+
+/* deparse_settings.c */
+extern int	PushDeparseSettings(void);
+extern void PopDeparseSettings(int nestLevel);
+
+#endif							/* DISTDB_DEPARSE_H */

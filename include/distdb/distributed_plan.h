@@ -1,0 +1,43 @@
+/*-------------------------------------------------------------------------
+ *
+ * distributed_plan.h
+ *	  What a distributed custom scan runs: the statement to send to shards
+ *	  and which shards to send it to.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DISTDB_DISTRIBUTED_PLAN_H
+#define DISTDB_DISTRIBUTED_PLAN_H
+
+#include "nodes/parsenodes.h"
+#include "nodes/pg_list.h"
+
+typedef enum DistPlanKind
+{
+	DIST_PLAN_SHIP_QUERY,		/* deparse the query for each target shard */
+	DIST_PLAN_INSERT_VALUES		/* evaluate the VALUES rows locally, route
+								 * each to its shard */
+} DistPlanKind;
+
+typedef struct DistributedPlan
+{
+	DistPlanKind kind;
+	Oid			relid;			/* the distributed table */
+	Query	   *query;			/* single-table statement, table at index 1 */
+
+	/*
+	 * Target shards: when pruneValue is set, it is evaluated at execution and
+	 * picks the one shard; otherwise shardIndexes lists them (possibly none).
+	 */
+	List	   *shardIndexes;	/* IntList */
+	Expr	   *pruneValue;
+
+	bool		isWrite;		/* modifies or locks rows */
+	bool		expectsRows;	/* returns rows (SELECT or RETURNING) */
+	bool		isRouter;		/* the whole user statement goes to one shard */
+} DistributedPlan;
+
+extern List *SerializeDistributedPlan(DistributedPlan *plan);
+extern DistributedPlan *DeserializeDistributedPlan(List *private);
+
+#endif							/* DISTDB_DISTRIBUTED_PLAN_H */

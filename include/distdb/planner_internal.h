@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * planner_internal.h
+ *	  Interfaces between the parts of distdb's planner.
+ *
+ * A statement that touches distributed tables is planned by the first of
+ * these that applies (see planner_hook.c):
+ *	1. INSERT ... VALUES into a distributed table: rows are evaluated on
+ *	   the coordinator at execution and routed (router_planner.c);
+ *	2. a single-table SELECT, UPDATE or DELETE the shards can run whole:
+ *	   shipped to the shards its filters select -- one shard for a router
+ *	   query (router_planner.c);
+ *	3. any other SELECT, or a statement on local tables reading distributed
+ *	   ones: each distributed table becomes a scan of its filtered rows from
+ *	   the shards, and PostgreSQL's planner plans the rest on the
+ *	   coordinator (pull_up_planner.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DISTDB_PLANNER_INTERNAL_H
+#define DISTDB_PLANNER_INTERNAL_H
+
+#include "nodes/params.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
+
+#include "distdb/distributed_plan.h"
+#include "distdb/metadata_cache.h"
+
+/* router_planner.c */
+extern PlannedStmt *PlanDistributedInsert(Query *parse, int cursorOptions);
+extern PlannedStmt *PlanShippedStatement(Query *parse, int cursorOptions,
+										 ParamListInfo boundParams);
+extern RangeTblEntry *MakeResultPlaceholderRte(const char *aliasName,
+											   List *columnNames,
+											   List *columnExprs, int planIndex);
+
+/* pull_up_planner.c */
+extern PlannedStmt *PlanWithPullUp(Query *parse, const char *queryString,
+								   int cursorOptions,
+								   ParamListInfo boundParams);
+extern Oid	DistributedResultFunctionId(void);
+
+/* shippable.c */
+extern bool ContainsSequenceFunctions(Node *node);
+extern bool IsShippableFilter(Node *clause);
+
+#endif							/* DISTDB_PLANNER_INTERNAL_H */

@@ -1,0 +1,45 @@
+/*-------------------------------------------------------------------------
+ *
+ * remote_command.h
+ *	  Sending commands to nodes and reading their results, with waits that
+ *	  honour query cancel and statement_timeout, and worker errors turned
+ *	  into local errors that keep the worker's SQLSTATE and name the node.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DISTDB_REMOTE_COMMAND_H
+#define DISTDB_REMOTE_COMMAND_H
+
+#include "distdb/connection_cache.h"
+
+/* parameters sent with a remote query, as text */
+typedef struct RemoteParams
+{
+	int			count;
+	Oid		   *types;
+	const char **values;		/* NULL entries are SQL NULLs */
+} RemoteParams;
+
+extern void SendRemoteQuery(NodeConnection *connection, const char *sql,
+							const RemoteParams *params, bool singleRowMode);
+extern PGresult *WaitForRemoteResult(NodeConnection *connection);
+extern void WaitForConnectionFlush(NodeConnection *connection);
+
+extern void ExecuteRemoteCommand(NodeConnection *connection, const char *sql);
+extern PGresult *ExecuteRemoteQuery(NodeConnection *connection, const char *sql);
+extern void ExecuteRemoteCommandOnEach(List *connections, List *commands);
+extern void DrainRemoteResults(NodeConnection *connection);
+
+extern bool IsResponseOK(PGresult *result);
+extern void ThrowRemoteError(NodeConnection *connection, PGresult *result)
+			pg_attribute_noreturn();
+extern void ThrowConnectionError(NodeConnection *connection)
+			pg_attribute_noreturn();
+extern void LogRemoteCommand(NodeConnection *connection, const char *sql);
+
+/* COPY FROM STDIN on a connection */
+extern void StartRemoteCopy(NodeConnection *connection, const char *copyCommand);
+extern void SendRemoteCopyData(NodeConnection *connection, const char *data, int len);
+extern int64 FinishRemoteCopy(NodeConnection *connection);
+
+#endif							/* DISTDB_REMOTE_COMMAND_H */

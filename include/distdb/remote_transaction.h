@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ *
+ * remote_transaction.h
+ *	  Remote transactions on worker connections, driven by the local
+ *	  transaction's callbacks: BEGIN on first use, savepoints mirroring
+ *	  local subtransactions, COMMIT/ROLLBACK when the local transaction ends.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DISTDB_REMOTE_TRANSACTION_H
+#define DISTDB_REMOTE_TRANSACTION_H
+
+#include "distdb/connection_cache.h"
+
+extern void InitializeRemoteTransactions(void);
+
+/*
+ * Make sure the connection has a remote transaction matching the local one
+ * (isolation level, savepoints) before a command that is part of it.
+ */
+extern void BeginRemoteTransactionIfNeeded(NodeConnection *connection);
+
+/* the same for several connections, with the BEGINs sent in parallel */
+extern void BeginRemoteTransactions(List *connections);
+
+/*
+ * Whether a statement may run on a connection in autocommit mode, without
+ * a remote transaction block: true only for a top-level statement outside
+ * any transaction block whose remote work is a single command.
+ */
+extern bool StatementMayAutocommit(void);
+
+/* executor nesting, to know whether a statement is top-level */
+extern int	DistdbExecutorLevel;
+
+#endif							/* DISTDB_REMOTE_TRANSACTION_H */

@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * task_execution.h
+ *	  Running a statement's tasks on the nodes in parallel and streaming
+ *	  their results.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DISTDB_TASK_EXECUTION_H
+#define DISTDB_TASK_EXECUTION_H
+
+#include "executor/tuptable.h"
+#include "nodes/execnodes.h"
+
+#include "distdb/connection_cache.h"
+#include "distdb/remote_command.h"
+
+/* one command for one shard */
+typedef struct DistTask
+{
+	int			shardIndex;
+	int64		shardId;
+	int32		nodeId;
+	char	   *queryString;
+	RemoteParams *params;		/* NULL: no parameters */
+} DistTask;
+
+/* a connection and the tasks it runs one after another */
+typedef struct ConnectionTasks
+{
+	NodeConnection *connection;
+	List	   *tasks;			/* DistTask, in order */
+	int			nextTask;
+	DistTask   *currentTask;	/* running now, or NULL */
+} ConnectionTasks;
+
+typedef struct TaskExecution
+{
+	List	   *tasks;
+	bool		isWrite;
+	bool		expectsRows;
+	List	   *connectionTasks;	/* ConnectionTasks */
+	bool		started;
+	bool		finished;
+	uint64		rowsProcessed;	/* sum of the commands' row counts */
+
+	/* converting result rows */
+	TupleDesc	tupleDesc;
+	FmgrInfo   *inputFunctions;
+	Oid		   *typioparams;
+	MemoryContext rowContext;
+} TaskExecution;
+
+extern TaskExecution *CreateTaskExecution(List *tasks, bool isWrite,
+										  bool expectsRows,
+										  TupleDesc tupleDesc);
+extern bool TaskExecutionNextTuple(TaskExecution *execution,
+								   TupleTableSlot *slot);
+extern void FinishTaskExecution(TaskExecution *execution);
+
+#endif							/* DISTDB_TASK_EXECUTION_H */

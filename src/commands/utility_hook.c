@@ -1,0 +1,801 @@
+/*-------------------------------------------------------------------------
+ *
+ * utility_hook.c
+ *	  distdb's ProcessUtility hook.
+ *
+ * A distributed table is a shell on the coordinator plus one table per
+ * shard on the workers; utility commands must keep the two in step:
+ *
+ *	- DROP TABLE drops the shards on the workers (inside the remote
+ *	  transactions, so they come back if the transaction aborts) and the
+ *	  table's metadata, then the shell;
+ *	- TRUNCATE truncates the shell and then every shard;
+ *	- COPY table TO runs as COPY (SELECT ... FROM table) TO, so it reads
+ *	  through distdb's planner; COPY FROM is not supported yet;
+ *	- every other DDL that would change a distributed table's definition
+ *	  (ALTER TABLE, CREATE INDEX, renames, triggers, policies, ...) is
+ *	  refused, so the shell never diverges from its shards, and so are
+ *	  DROP SCHEMA ... CASCADE, DROP OWNED and REASSIGN OWNED when they would
+ *	  drop or give away a distributed table.
+ *
+ * Statements that cannot touch a distributed table pass through without
+ * any catalog access, which matters for transaction control statements in
+ * an aborted transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/copy.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "distdb/distdb.h"
+#include "distdb/metadata_cache.h"
+#include "distdb/metadata_catalog.h"
+#include "distdb/shard_ddl.h"
+#include "distdb/utility_hook.h"
+
+/* the hook that was installed before distdb's */
+ProcessUtility_hook_type PrevProcessUtilityHook = NULL;
+
+static void CallPreviousProcessUtility(PlannedStmt *pstmt,
+									   const char *queryString,
+									   bool readOnlyTree,
+									   ProcessUtilityContext context,
+									   ParamListInfo params,
+									   QueryEnvironment *queryEnv,
+									   DestReceiver *dest,
+									   QueryCompletion *qc);
+static bool MayTouchDistributedTables(Node *parsetree);
+static Oid	DistributedRelationOfRangeVar(RangeVar *relation);
+static void ErrorIfDistributedRangeVar(RangeVar *relation, Node *parsetree);
+static void ErrorIfUnsupportedDDL(Node *parsetree);
+static void ErrorIfReferencesDistributedTable(List *elements);
+static void ErrorIfAlterTableReferencesDistributed(AlterTableStmt *stmt);
+static void ErrorIfSchemaHasDistributedTables(const char *schemaName,
+											  Node *parsetree);
+static void ErrorIfRolesOwnDistributedTables(List *roles, Node *parsetree);
+static char *FindDistributedTable(const char *sql, Oid argType, Datum arg);
+static void PrepareDrop(DropStmt *stmt, Node *parsetree);
+static void DropDistributedTables(DropStmt *stmt);
+static List *DistributedTablesOfList(List *relations);
+static void ExecuteShardCommand(List *relids, const char *commandPrefix);
+static bool ProcessCopy(PlannedStmt *pstmt, const char *queryString,
+						bool readOnlyTree, ProcessUtilityContext context,
+						ParamListInfo params, QueryEnvironment *queryEnv,
+						DestReceiver *dest, QueryCompletion *qc);
+
+
+/*
+ * DistdbProcessUtility is the ProcessUtility hook.
+ */
+void
+DistdbProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					 bool readOnlyTree, ProcessUtilityContext context,
+					 ParamListInfo params, QueryEnvironment *queryEnv,
+					 DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (!MayTouchDistributedTables(parsetree) || !DistdbMetadataAvailable())
+	{
+		CallPreviousProcessUtility(pstmt, queryString, readOnlyTree, context,
+								   params, queryEnv, dest, qc);
+		return;
+	}
+
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+			PrepareDrop((DropStmt *) parsetree, parsetree);
+			break;
+
+		case T_TruncateStmt:
+			{
+				TruncateStmt *stmt = (TruncateStmt *) parsetree;
+				List	   *relids = DistributedTablesOfList(stmt->relations);
+
+				/* the local TRUNCATE checks privileges and takes the locks */
+				CallPreviousProcessUtility(pstmt, queryString, readOnlyTree,
+										   context, params, queryEnv, dest, qc);
+				ExecuteShardCommand(relids, "TRUNCATE TABLE");
+				return;
+			}
+
+		case T_CopyStmt:
+			if (ProcessCopy(pstmt, queryString, readOnlyTree, context, params,
+							queryEnv, dest, qc))
+				return;
+			break;
+
+		default:
+			ErrorIfUnsupportedDDL(parsetree);
+			break;
+	}
+
+	CallPreviousProcessUtility(pstmt, queryString, readOnlyTree, context,
+							   params, queryEnv, dest, qc);
+}
+
+
+/*
+ * CallPreviousProcessUtility runs a statement through the next hook, or
+ * PostgreSQL's own ProcessUtility.
+ */
+static void
+CallPreviousProcessUtility(PlannedStmt *pstmt, const char *queryString,
+						   bool readOnlyTree, ProcessUtilityContext context,
+						   ParamListInfo params, QueryEnvironment *queryEnv,
+						   DestReceiver *dest, QueryCompletion *qc)
+{
+	if (PrevProcessUtilityHook != NULL)
+		PrevProcessUtilityHook(pstmt, queryString, readOnlyTree, context,
+							   params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
+
+
+/*
+ * MayTouchDistributedTables tells, from the statement type alone, whether
+ * a statement could affect a distributed table.  Everything else passes
+ * through untouched.
+ */
+static bool
+MayTouchDistributedTables(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+		case T_TruncateStmt:
+		case T_CopyStmt:
+		case T_AlterTableStmt:
+		case T_RenameStmt:
+		case T_AlterObjectSchemaStmt:
+		case T_IndexStmt:
+		case T_CreateTrigStmt:
+		case T_CreatePolicyStmt:
+		case T_AlterPolicyStmt:
+		case T_RuleStmt:
+		case T_ClusterStmt:
+		case T_ReindexStmt:
+		case T_VacuumStmt:
+		case T_CreateStmt:
+		case T_DropOwnedStmt:
+		case T_ReassignOwnedStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+
+/*
+ * DistributedRelationOfRangeVar returns the distributed table a name
+ * refers to (for an index, its table), or InvalidOid when the name refers
+ * to nothing distributed or to nothing at all.  No lock is taken: the
+ * command itself locks what it changes.
+ */
+static Oid
+DistributedRelationOfRangeVar(RangeVar *relation)
+{
+	Oid			relid;
+
+	if (relation == NULL)
+		return InvalidOid;
+
+	relid = RangeVarGetRelid(relation, NoLock, true);
+	if (!OidIsValid(relid))
+		return InvalidOid;
+
+	if (get_rel_relkind(relid) == RELKIND_INDEX)
+	{
+		relid = IndexGetRelation(relid, true);
+		if (!OidIsValid(relid))
+			return InvalidOid;
+	}
+
+	return IsDistributedTable(relid) ? relid : InvalidOid;
+}
+
+
+/*
+ * ErrorIfDistributedRangeVar refuses the statement if the name refers to
+ * a distributed table (or one of its indexes).
+ */
+static void
+ErrorIfDistributedRangeVar(RangeVar *relation, Node *parsetree)
+{
+	Oid			relid = DistributedRelationOfRangeVar(relation);
+
+	if (OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s on distributed tables is not supported yet",
+						CreateCommandName(parsetree)),
+				 errdetail("Table \"%s\" is distributed.", get_rel_name(relid))));
+}
+
+
+/*
+ * ErrorIfUnsupportedDDL refuses DDL that would change the definition of a
+ * distributed table on the coordinator only.
+ */
+static void
+ErrorIfUnsupportedDDL(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+			{
+				AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+
+				ErrorIfDistributedRangeVar(stmt->relation, parsetree);
+				ErrorIfAlterTableReferencesDistributed(stmt);
+				break;
+			}
+
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->renameType == OBJECT_SCHEMA)
+					ErrorIfSchemaHasDistributedTables(stmt->subname, parsetree);
+				else
+					ErrorIfDistributedRangeVar(stmt->relation, parsetree);
+				break;
+			}
+
+		case T_AlterObjectSchemaStmt:
+			ErrorIfDistributedRangeVar(((AlterObjectSchemaStmt *) parsetree)->relation,
+									   parsetree);
+			break;
+
+		case T_IndexStmt:
+			ErrorIfDistributedRangeVar(((IndexStmt *) parsetree)->relation,
+									   parsetree);
+			break;
+
+		case T_CreateTrigStmt:
+			ErrorIfDistributedRangeVar(((CreateTrigStmt *) parsetree)->relation,
+									   parsetree);
+			break;
+
+		case T_CreatePolicyStmt:
+			ErrorIfDistributedRangeVar(((CreatePolicyStmt *) parsetree)->table,
+									   parsetree);
+			break;
+
+		case T_AlterPolicyStmt:
+			ErrorIfDistributedRangeVar(((AlterPolicyStmt *) parsetree)->table,
+									   parsetree);
+			break;
+
+		case T_RuleStmt:
+			ErrorIfDistributedRangeVar(((RuleStmt *) parsetree)->relation,
+									   parsetree);
+			break;
+
+		case T_ClusterStmt:
+			ErrorIfDistributedRangeVar(((ClusterStmt *) parsetree)->relation,
+									   parsetree);
+			break;
+
+		case T_ReindexStmt:
+			{
+				ReindexStmt *stmt = (ReindexStmt *) parsetree;
+
+				if (stmt->kind == REINDEX_OBJECT_TABLE ||
+					stmt->kind == REINDEX_OBJECT_INDEX)
+					ErrorIfDistributedRangeVar(stmt->relation, parsetree);
+				break;
+			}
+
+		case T_VacuumStmt:
+			{
+				VacuumStmt *stmt = (VacuumStmt *) parsetree;
+				ListCell   *cell;
+
+				foreach(cell, stmt->rels)
+				{
+					VacuumRelation *relation = lfirst_node(VacuumRelation, cell);
+
+					ErrorIfDistributedRangeVar(relation->relation, parsetree);
+				}
+				break;
+			}
+
+		case T_CreateStmt:
+			{
+				CreateStmt *stmt = (CreateStmt *) parsetree;
+				ListCell   *cell;
+
+				foreach(cell, stmt->inhRelations)
+				{
+					Oid			parentId = DistributedRelationOfRangeVar(lfirst(cell));
+
+					if (OidIsValid(parentId))
+						ereport(ERROR,
+								(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								 errmsg("cannot inherit from distributed table \"%s\"",
+										get_rel_name(parentId)),
+								 errdetail("Inheritance with distributed tables is not supported yet.")));
+				}
+				ErrorIfReferencesDistributedTable(stmt->tableElts);
+				break;
+			}
+
+		case T_DropOwnedStmt:
+			ErrorIfRolesOwnDistributedTables(((DropOwnedStmt *) parsetree)->roles,
+											 parsetree);
+			break;
+
+		case T_ReassignOwnedStmt:
+			ErrorIfRolesOwnDistributedTables(((ReassignOwnedStmt *) parsetree)->roles,
+											 parsetree);
+			break;
+
+		default:
+			break;
+	}
+}
+
+
+/*
+ * ErrorIfReferencesDistributedTable refuses foreign keys to distributed
+ * tables among table elements (column definitions and table
+ * constraints): the referenced rows live on the workers.
+ */
+static void
+ErrorIfReferencesDistributedTable(List *elements)
+{
+	ListCell   *cell;
+
+	foreach(cell, elements)
+	{
+		Node	   *element = (Node *) lfirst(cell);
+		List	   *constraints = NIL;
+		ListCell   *constraintCell;
+
+		if (IsA(element, ColumnDef))
+			constraints = ((ColumnDef *) element)->constraints;
+		else if (IsA(element, Constraint))
+			constraints = list_make1(element);
+
+		foreach(constraintCell, constraints)
+		{
+			Constraint *constraint = lfirst_node(Constraint, constraintCell);
+			Oid			referencedId;
+
+			if (constraint->contype != CONSTR_FOREIGN)
+				continue;
+
+			referencedId = DistributedRelationOfRangeVar(constraint->pktable);
+			if (OidIsValid(referencedId))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot create a foreign key referencing distributed table \"%s\"",
+								get_rel_name(referencedId)),
+						 errdetail("Foreign keys to distributed tables are not supported yet.")));
+		}
+	}
+}
+
+
+/*
+ * ErrorIfAlterTableReferencesDistributed refuses ALTER TABLE on another
+ * table that would tie it to a distributed table: a foreign key to it,
+ * inheriting from it, or attaching it as a partition.
+ */
+static void
+ErrorIfAlterTableReferencesDistributed(AlterTableStmt *stmt)
+{
+	ListCell   *cell;
+
+	foreach(cell, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, cell);
+		Oid			otherId;
+
+		switch (cmd->subtype)
+		{
+			case AT_AddConstraint:
+			case AT_AddColumn:
+				if (cmd->def != NULL)
+					ErrorIfReferencesDistributedTable(list_make1(cmd->def));
+				break;
+
+			case AT_AddInherit:
+				otherId = DistributedRelationOfRangeVar((RangeVar *) cmd->def);
+				if (OidIsValid(otherId))
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("cannot inherit from distributed table \"%s\"",
+									get_rel_name(otherId)),
+							 errdetail("Inheritance with distributed tables is not supported yet.")));
+				break;
+
+			case AT_AttachPartition:
+				otherId = DistributedRelationOfRangeVar(((PartitionCmd *) cmd->def)->name);
+				if (OidIsValid(otherId))
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("cannot attach distributed table \"%s\" as a partition",
+									get_rel_name(otherId)),
+							 errdetail("Partitioning with distributed tables is not supported yet.")));
+				break;
+
+			default:
+				break;
+		}
+	}
+}
+
+
+/*
+ * ErrorIfSchemaHasDistributedTables refuses a statement that would drop
+ * or rename a schema holding a distributed table.
+ */
+static void
+ErrorIfSchemaHasDistributedTables(const char *schemaName, Node *parsetree)
+{
+	Oid			namespaceId = get_namespace_oid(schemaName, true);
+	char	   *tableName;
+
+	if (!OidIsValid(namespaceId))
+		return;
+
+	tableName = FindDistributedTable("SELECT c.relname FROM distdb.dist_table d "
+									 "JOIN pg_catalog.pg_class c ON c.oid = d.logicalrelid "
+									 "WHERE c.relnamespace = $1 "
+									 "ORDER BY c.relname LIMIT 1",
+									 OIDOID, ObjectIdGetDatum(namespaceId));
+	if (tableName != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s on a schema with distributed tables is not supported yet",
+						CreateCommandName(parsetree)),
+				 errdetail("Schema \"%s\" holds distributed table \"%s\".",
+						   schemaName, tableName),
+				 errhint("Drop the distributed tables first.")));
+}
+
+
+/*
+ * ErrorIfRolesOwnDistributedTables refuses DROP OWNED and REASSIGN OWNED
+ * for roles that own a distributed table: the one would drop the table
+ * behind distdb's back, the other change its owner on the coordinator only.
+ */
+static void
+ErrorIfRolesOwnDistributedTables(List *roles, Node *parsetree)
+{
+	ListCell   *cell;
+
+	foreach(cell, roles)
+	{
+		RoleSpec   *role = lfirst_node(RoleSpec, cell);
+		Oid			roleId = get_rolespec_oid(role, true);
+		char	   *tableName;
+
+		if (!OidIsValid(roleId))
+			continue;
+
+		tableName = FindDistributedTable("SELECT c.relname FROM distdb.dist_table d "
+										 "JOIN pg_catalog.pg_class c ON c.oid = d.logicalrelid "
+										 "WHERE c.relowner = $1 "
+										 "ORDER BY c.relname LIMIT 1",
+										 OIDOID, ObjectIdGetDatum(roleId));
+		if (tableName != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s for a role that owns distributed tables is not supported yet",
+							CreateCommandName(parsetree)),
+					 errdetail("Role \"%s\" owns distributed table \"%s\".",
+							   GetUserNameFromId(roleId, false), tableName),
+					 errhint("Drop the distributed tables first.")));
+	}
+}
+
+
+/*
+ * FindDistributedTable runs a query with one parameter that returns a
+ * table name, and returns the name (palloc'd in the caller's context) or
+ * NULL when it returns no row.
+ */
+static char *
+FindDistributedTable(const char *sql, Oid argType, Datum arg)
+{
+	MemoryContext callerContext = CurrentMemoryContext;
+	char	   *tableName = NULL;
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	rc = SPI_execute_with_args(sql, 1, &argType, &arg, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not run \"%s\": %s", sql,
+			 SPI_result_code_string(rc));
+
+	if (SPI_processed > 0)
+	{
+		char	   *value = SPI_getvalue(SPI_tuptable->vals[0],
+										 SPI_tuptable->tupdesc, 1);
+
+		tableName = MemoryContextStrdup(callerContext, value);
+	}
+
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+
+	return tableName;
+}
+
+
+/*
+ * PrepareDrop does distdb's part of a DROP before PostgreSQL's: for DROP
+ * TABLE it drops the shards and metadata of distributed tables; DROP
+ * INDEX of a distributed table's index and DROP SCHEMA ... CASCADE of a
+ * schema with distributed tables are refused.
+ */
+static void
+PrepareDrop(DropStmt *stmt, Node *parsetree)
+{
+	ListCell   *cell;
+
+	switch (stmt->removeType)
+	{
+		case OBJECT_TABLE:
+			DropDistributedTables(stmt);
+			break;
+
+		case OBJECT_INDEX:
+			foreach(cell, stmt->objects)
+				ErrorIfDistributedRangeVar(makeRangeVarFromNameList((List *) lfirst(cell)),
+										   parsetree);
+			break;
+
+		case OBJECT_SCHEMA:
+			/* without CASCADE, PostgreSQL refuses to drop a non-empty schema */
+			if (stmt->behavior == DROP_CASCADE)
+			{
+				foreach(cell, stmt->objects)
+					ErrorIfSchemaHasDistributedTables(strVal(lfirst(cell)),
+													  parsetree);
+			}
+			break;
+
+		default:
+			break;
+	}
+}
+
+
+/*
+ * DropDistributedTables drops the shards of the distributed tables named
+ * by a DROP TABLE (inside the remote transactions) and deletes their
+ * metadata; PostgreSQL then drops the coordinator's tables.
+ *
+ * The privilege check of DROP TABLE (owner of the table or of its schema)
+ * is done here first, and the tables are locked as DROP would lock them,
+ * so nothing is sent to a worker for a DROP that will be refused.
+ */
+static void
+DropDistributedTables(DropStmt *stmt)
+{
+	List	   *relids = NIL;
+	ListCell   *cell;
+
+	foreach(cell, stmt->objects)
+	{
+		RangeVar   *relation = makeRangeVarFromNameList((List *) lfirst(cell));
+		Oid			relid = RangeVarGetRelid(relation, NoLock, true);
+
+		if (!OidIsValid(relid) || !IsDistributedTable(relid))
+			continue;
+
+		if (!pg_class_ownercheck(relid, GetUserId()) &&
+			!pg_namespace_ownercheck(get_rel_namespace(relid), GetUserId()))
+			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, relation->relname);
+
+		LockRelationOid(relid, AccessExclusiveLock);
+
+		/* it may have been dropped while we waited for the lock */
+		if (!IsDistributedTable(relid))
+			continue;
+
+		relids = list_append_unique_oid(relids, relid);
+	}
+
+	if (relids == NIL)
+		return;
+
+	ExecuteShardCommand(relids, "DROP TABLE IF EXISTS");
+
+	foreach(cell, relids)
+		DeleteDistTableMetadata(lfirst_oid(cell));
+}
+
+
+/*
+ * DistributedTablesOfList returns the distributed tables among a list of
+ * RangeVars.
+ */
+static List *
+DistributedTablesOfList(List *relations)
+{
+	List	   *relids = NIL;
+	ListCell   *cell;
+
+	foreach(cell, relations)
+	{
+		RangeVar   *relation = lfirst_node(RangeVar, cell);
+		Oid			relid = RangeVarGetRelid(relation, NoLock, true);
+
+		if (OidIsValid(relid) && IsDistributedTable(relid))
+			relids = list_append_unique_oid(relids, relid);
+	}
+
+	return relids;
+}
+
+
+/*
+ * ExecuteShardCommand runs "<commandPrefix> shard, shard, ..." on every
+ * node for the shards of the given tables that the node holds, inside the
+ * remote transactions, all nodes in parallel.
+ */
+static void
+ExecuteShardCommand(List *relids, const char *commandPrefix)
+{
+	List	   *nodeIds = NIL;
+	List	   *nodeCommands = NIL;
+	List	   *commandStrings = NIL;
+	ListCell   *cell;
+
+	foreach(cell, relids)
+	{
+		DistTableCacheEntry *entry = LookupDistTable(lfirst_oid(cell));
+		int			shardIndex;
+
+		if (entry == NULL || !entry->isDistributed)
+			continue;
+
+		for (shardIndex = 0; shardIndex < entry->shardCount; shardIndex++)
+		{
+			ShardInterval *shard = &entry->shards[shardIndex];
+			int			placementIndex;
+
+			for (placementIndex = 0; placementIndex < shard->placementCount;
+				 placementIndex++)
+			{
+				int32		nodeId = shard->placements[placementIndex].nodeId;
+				StringInfo	command = NULL;
+				ListCell   *nodeCell;
+
+				foreach(nodeCell, nodeIds)
+				{
+					if (lfirst_int(nodeCell) == nodeId)
+					{
+						command = list_nth(nodeCommands,
+										   foreach_current_index(nodeCell));
+						break;
+					}
+				}
+
+				if (command == NULL)
+				{
+					command = makeStringInfo();
+					appendStringInfo(command, "%s ", commandPrefix);
+					nodeIds = lappend_int(nodeIds, nodeId);
+					nodeCommands = lappend(nodeCommands, command);
+				}
+				else
+					appendStringInfoString(command, ", ");
+
+				appendStringInfoString(command, shard->shardName);
+			}
+		}
+	}
+
+	foreach(cell, nodeCommands)
+		commandStrings = lappend(commandStrings,
+								 ((StringInfo) lfirst(cell))->data);
+
+	ExecuteCommandsOnNodes(nodeIds, commandStrings);
+}
+
+
+/*
+ * ProcessCopy handles COPY of a distributed table: COPY TO runs as
+ * COPY (SELECT columns FROM table) TO, built as a raw parse tree so that
+ * it is analyzed and planned like any query; COPY FROM is refused.  It
+ * returns false for a COPY that does not involve a distributed table.
+ */
+static bool
+ProcessCopy(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			ProcessUtilityContext context, ParamListInfo params,
+			QueryEnvironment *queryEnv, DestReceiver *dest,
+			QueryCompletion *qc)
+{
+	CopyStmt   *stmt = (CopyStmt *) pstmt->utilityStmt;
+	CopyStmt   *queryCopy;
+	SelectStmt *select;
+	PlannedStmt *queryPstmt;
+	Oid			relid;
+	ListCell   *cell;
+
+	if (stmt->relation == NULL)
+		return false;
+
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) || !IsDistributedTable(relid))
+		return false;
+
+	if (stmt->is_from)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("COPY FROM into a distributed table is not supported yet"),
+				 errhint("Use INSERT to add rows to table \"%s\".",
+						 get_rel_name(relid))));
+
+	select = makeNode(SelectStmt);
+	if (stmt->attlist == NIL)
+	{
+		ColumnRef  *star = makeNode(ColumnRef);
+		ResTarget  *target = makeNode(ResTarget);
+
+		star->fields = list_make1(makeNode(A_Star));
+		star->location = -1;
+		target->val = (Node *) star;
+		target->location = -1;
+		select->targetList = list_make1(target);
+	}
+	else
+	{
+		foreach(cell, stmt->attlist)
+		{
+			ColumnRef  *column = makeNode(ColumnRef);
+			ResTarget  *target = makeNode(ResTarget);
+
+			column->fields = list_make1(makeString(pstrdup(strVal(lfirst(cell)))));
+			column->location = -1;
+			target->val = (Node *) column;
+			target->location = -1;
+			select->targetList = lappend(select->targetList, target);
+		}
+	}
+	select->fromClause = list_make1(copyObject(stmt->relation));
+
+	queryCopy = makeNode(CopyStmt);
+	queryCopy->relation = NULL;
+	queryCopy->query = (Node *) select;
+	queryCopy->attlist = NIL;
+	queryCopy->is_from = false;
+	queryCopy->is_program = stmt->is_program;
+	queryCopy->filename = stmt->filename;
+	queryCopy->options = copyObject(stmt->options);
+	queryCopy->whereClause = NULL;
+
+	queryPstmt = makeNode(PlannedStmt);
+	memcpy(queryPstmt, pstmt, sizeof(PlannedStmt));
+	queryPstmt->utilityStmt = (Node *) queryCopy;
+
+	CallPreviousProcessUtility(queryPstmt, queryString, false, context,
+							   params, queryEnv, dest, qc);
+
+	return true;
+}

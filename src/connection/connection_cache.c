@@ -1,0 +1,552 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection_cache.c
+ *	  Per-backend cache of libpq connections to the worker nodes.
+ *
+ * Connections are opened as the current user, to the current database,
+ * with the extra options of distdb.node_conninfo, and are kept open across
+ * statements and transactions.  Establishment is non-blocking and goes
+ * through a WaitEventSet, so query cancel and statement_timeout interrupt
+ * it and several connections are established in parallel.
+ *
+ * A connection is "claimed" by the statement using it and released when
+ * the statement ends (or the transaction aborts).  Once a remote
+ * transaction is open on a connection (remote_transaction.c), it is the
+ * only connection to that node the transaction may use.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "distdb/connection_cache.h"
+#include "distdb/distdb.h"
+#include "distdb/metadata_cache.h"
+
+/* hash key and entry: the connections of one user to one node */
+typedef struct ConnectionCacheKey
+{
+	int32		nodeId;
+	Oid			userId;
+} ConnectionCacheKey;
+
+typedef struct ConnectionCacheEntry
+{
+	ConnectionCacheKey key;
+	dlist_head	connections;	/* NodeConnection */
+} ConnectionCacheEntry;
+
+static HTAB *ConnectionCache = NULL;
+static MemoryContext ConnectionContext = NULL;
+
+static ConnectionCacheEntry *GetCacheEntry(int32 nodeId);
+static NodeConnection *StartNodeConnection(ConnectionCacheEntry *entry);
+static PGconn *StartConnection(const char *nodeName, int32 nodePort);
+static void WaitForConnectionsEstablished(PGconn **conns, int count,
+										  const char **names, int32 *ports);
+
+/*
+ * InitializeConnectionCache creates the (empty) cache; called from
+ * _PG_init.
+ */
+void
+InitializeConnectionCache(void)
+{
+	HASHCTL		info;
+
+	ConnectionContext = AllocSetContextCreate(TopMemoryContext,
+											  "distdb connections",
+											  ALLOCSET_DEFAULT_SIZES);
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(ConnectionCacheKey);
+	info.entrysize = sizeof(ConnectionCacheEntry);
+	info.hcxt = ConnectionContext;
+	ConnectionCache = hash_create("distdb connection cache", 16, &info,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/* GetCacheEntry returns the entry for the current user and a node */
+static ConnectionCacheEntry *
+GetCacheEntry(int32 nodeId)
+{
+	ConnectionCacheKey key;
+	ConnectionCacheEntry *entry;
+	bool		found;
+
+	memset(&key, 0, sizeof(key));
+	key.nodeId = nodeId;
+	key.userId = GetUserId();
+	entry = hash_search(ConnectionCache, &key, HASH_ENTER, &found);
+	if (!found)
+		dlist_init(&entry->connections);
+	return entry;
+}
+
+/*
+ * ConnectionIsUsable: an established connection that libpq considers
+ * healthy, or one still being established.
+ */
+static bool
+ConnectionIsUsable(NodeConnection *connection)
+{
+	if (connection->pgconn == NULL)
+		return false;
+	if (connection->connecting)
+		return true;
+	return PQstatus(connection->pgconn) == CONNECTION_OK;
+}
+
+/*
+ * ClaimNodeConnections claims up to maxCount connections to a node for the
+ * running statement (see connection_cache.h).  Connections that are
+ * returned may still be connecting: pass them to
+ * FinishConnectionEstablishment before use.
+ */
+List *
+ClaimNodeConnections(int32 nodeId, int maxCount)
+{
+	ConnectionCacheEntry *entry = GetCacheEntry(nodeId);
+	List	   *claimed = NIL;
+	dlist_mutable_iter iter;
+
+	/* drop broken idle connections; find a transaction connection */
+	dlist_foreach_modify(iter, &entry->connections)
+	{
+		NodeConnection *connection = dlist_container(NodeConnection, listNode,
+													 iter.cur);
+
+		if (connection->xactState != REMOTE_XACT_NONE)
+		{
+			if (connection->claimed)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot use the connection to node %s:%d for two distributed scans at once",
+								connection->nodeName, connection->nodePort),
+						 errdetail("The current transaction has written on the node through this connection.")));
+			connection->claimed = true;
+			return list_make1(connection);
+		}
+		if (!connection->claimed && !ConnectionIsUsable(connection))
+			CloseNodeConnection(connection);
+	}
+
+	dlist_foreach_modify(iter, &entry->connections)
+	{
+		NodeConnection *connection = dlist_container(NodeConnection, listNode,
+													 iter.cur);
+
+		if (list_length(claimed) >= maxCount)
+			break;
+		if (!connection->claimed)
+		{
+			connection->claimed = true;
+			claimed = lappend(claimed, connection);
+		}
+	}
+
+	while (list_length(claimed) < maxCount)
+	{
+		NodeConnection *connection = StartNodeConnection(entry);
+
+		connection->claimed = true;
+		claimed = lappend(claimed, connection);
+	}
+	return claimed;
+}
+
+/*
+ * ClaimNodeConnection claims one established connection to a node.
+ */
+NodeConnection *
+ClaimNodeConnection(int32 nodeId)
+{
+	List	   *connections = ClaimNodeConnections(nodeId, 1);
+
+	FinishConnectionEstablishment(connections);
+	return linitial(connections);
+}
+
+/*
+ * StartNodeConnection starts a new connection to the entry's node and adds
+ * it to the entry; it is still connecting when returned.
+ */
+static NodeConnection *
+StartNodeConnection(ConnectionCacheEntry *entry)
+{
+	DistNode   *node = LookupNode(entry->key.nodeId, false);
+	NodeConnection *connection;
+
+	connection = MemoryContextAllocZero(ConnectionContext,
+										sizeof(NodeConnection));
+	connection->nodeId = entry->key.nodeId;
+	connection->userId = entry->key.userId;
+	connection->nodeName = MemoryContextStrdup(ConnectionContext,
+											   node->nodeName);
+	connection->nodePort = node->nodePort;
+	connection->xactState = REMOTE_XACT_NONE;
+	connection->pgconn = StartConnection(node->nodeName, node->nodePort);
+	connection->connecting = true;
+	dlist_push_tail(&entry->connections, &connection->listNode);
+	return connection;
+}
+
+/*
+ * AppendSessionOption adds "-c name=value" to a libpq options string,
+ * escaping what libpq's option parser treats specially.
+ */
+static void
+AppendSessionOption(StringInfo options, const char *name, const char *value)
+{
+	const char *p;
+
+	appendStringInfo(options, " -c %s=", name);
+	for (p = value; *p; p++)
+	{
+		if (*p == ' ' || *p == '\\')
+			appendStringInfoChar(options, '\\');
+		appendStringInfoChar(options, *p);
+	}
+}
+
+/*
+ * StartConnection begins a non-blocking connection to host:port as the
+ * current user, to the current database.  The remote session uses the
+ * settings distdb's deparser and result parsing rely on (see
+ * deparse_settings.c) and the local session's time zone.
+ */
+static PGconn *
+StartConnection(const char *nodeName, int32 nodePort)
+{
+	const char *keywords[32];
+	const char *values[32];
+	int			n = 0;
+	char		portString[12];
+	char	   *userName = GetUserNameFromId(GetUserId(), false);
+	char	   *databaseName = get_database_name(MyDatabaseId);
+	StringInfoData options;
+	PQconninfoOption *extraOptions = NULL;
+	PGconn	   *conn;
+
+	snprintf(portString, sizeof(portString), "%d", nodePort);
+	initStringInfo(&options);
+	AppendSessionOption(&options, "DateStyle", "ISO");
+	AppendSessionOption(&options, "IntervalStyle", "postgres");
+	AppendSessionOption(&options, "extra_float_digits", "3");
+	AppendSessionOption(&options, "TimeZone",
+						GetConfigOption("TimeZone", false, false));
+
+	/* extra options from distdb.node_conninfo come first: ours win */
+	if (DistdbNodeConninfo != NULL && DistdbNodeConninfo[0] != '\0')
+	{
+		char	   *errorMessage = NULL;
+		PQconninfoOption *option;
+
+		extraOptions = PQconninfoParse(DistdbNodeConninfo, &errorMessage);
+		if (extraOptions == NULL)
+		{
+			char	   *message = pstrdup(errorMessage ? errorMessage : "");
+
+			if (errorMessage)
+				PQfreemem(errorMessage);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for distdb.node_conninfo"),
+					 errdetail_internal("%s", message)));
+		}
+		for (option = extraOptions; option->keyword != NULL; option++)
+		{
+			if (option->val == NULL || option->val[0] == '\0')
+				continue;
+			if (n >= 20)
+				break;
+			keywords[n] = option->keyword;
+			values[n] = option->val;
+			n++;
+		}
+	}
+
+	keywords[n] = "host";
+	values[n++] = nodeName;
+	keywords[n] = "port";
+	values[n++] = portString;
+	keywords[n] = "dbname";
+	values[n++] = databaseName;
+	keywords[n] = "user";
+	values[n++] = userName;
+	keywords[n] = "fallback_application_name";
+	values[n++] = "distdb";
+	keywords[n] = "client_encoding";
+	values[n++] = GetDatabaseEncodingName();
+	keywords[n] = "options";
+	values[n++] = options.data;
+	keywords[n] = NULL;
+	values[n] = NULL;
+
+	conn = PQconnectStartParams(keywords, values, false);
+	if (extraOptions != NULL)
+		PQconninfoFree(extraOptions);
+	if (conn == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	return conn;
+}
+
+/*
+ * WaitForConnectionsEstablished drives PQconnectPoll on several connections
+ * at once until all are established, waiting on their sockets and on the
+ * latch so that interrupts are served.  Errors out, naming the node, when
+ * a connection fails or distdb.node_connection_timeout passes.
+ */
+static void
+WaitForConnectionsEstablished(PGconn **conns, int count, const char **names,
+							  int32 *ports)
+{
+	PostgresPollingStatusType *status;
+	TimestampTz deadline;
+	int			i;
+
+	status = palloc(sizeof(PostgresPollingStatusType) * count);
+	for (i = 0; i < count; i++)
+	{
+		if (PQstatus(conns[i]) == CONNECTION_BAD)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not connect to node %s:%d", names[i], ports[i]),
+					 errdetail_internal("%s", pchomp(PQerrorMessage(conns[i])))));
+		status[i] = (PQstatus(conns[i]) == CONNECTION_OK) ?
+			PGRES_POLLING_OK : PGRES_POLLING_WRITING;
+	}
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   DistdbNodeConnectionTimeout);
+	for (;;)
+	{
+		WaitEventSet *set;
+		WaitEvent  *events;
+		int			pending = 0;
+		int			nevents;
+		long		timeout;
+
+		CHECK_FOR_INTERRUPTS();
+
+		for (i = 0; i < count; i++)
+			if (status[i] != PGRES_POLLING_OK)
+				pending++;
+		if (pending == 0)
+			break;
+
+		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+												  deadline);
+		if (timeout <= 0)
+		{
+			for (i = 0; i < count && status[i] == PGRES_POLLING_OK; i++)
+				;
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not connect to node %s:%d", names[i], ports[i]),
+					 errdetail("The connection was not established within distdb.node_connection_timeout (%d ms).",
+							   DistdbNodeConnectionTimeout)));
+		}
+
+		set = CreateWaitEventSet(CurrentMemoryContext, pending + 2);
+		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL,
+						  NULL);
+		for (i = 0; i < count; i++)
+		{
+			uint32		waitFor;
+
+			if (status[i] == PGRES_POLLING_OK)
+				continue;
+			waitFor = (status[i] == PGRES_POLLING_READING) ?
+				WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+			AddWaitEventToSet(set, waitFor, PQsocket(conns[i]), NULL,
+							  (void *) (intptr_t) i);
+		}
+
+		events = palloc(sizeof(WaitEvent) * (pending + 2));
+		nevents = WaitEventSetWait(set, timeout, events, pending + 2,
+								   PG_WAIT_EXTENSION);
+		FreeWaitEventSet(set);
+
+		for (int e = 0; e < nevents; e++)
+		{
+			if (events[e].events & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);
+				continue;
+			}
+			i = (int) (intptr_t) events[e].user_data;
+			status[i] = PQconnectPoll(conns[i]);
+			if (status[i] == PGRES_POLLING_FAILED)
+				ereport(ERROR,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("could not connect to node %s:%d",
+								names[i], ports[i]),
+						 errdetail_internal("%s",
+											pchomp(PQerrorMessage(conns[i])))));
+		}
+		pfree(events);
+	}
+	pfree(status);
+}
+
+/*
+ * FinishConnectionEstablishment waits until every connection in the list
+ * is established, in parallel.  A connection that fails is closed (and
+ * removed from the cache) before the error is raised.
+ */
+void
+FinishConnectionEstablishment(List *connections)
+{
+	int			count = 0;
+	PGconn	  **conns;
+	const char **names;
+	int32	   *ports;
+	ListCell   *lc;
+
+	conns = palloc(sizeof(PGconn *) * Max(list_length(connections), 1));
+	names = palloc(sizeof(char *) * Max(list_length(connections), 1));
+	ports = palloc(sizeof(int32) * Max(list_length(connections), 1));
+	foreach(lc, connections)
+	{
+		NodeConnection *connection = lfirst(lc);
+
+		if (!connection->connecting)
+			continue;
+		conns[count] = connection->pgconn;
+		names[count] = connection->nodeName;
+		ports[count] = connection->nodePort;
+		count++;
+	}
+	if (count == 0)
+		return;
+
+	PG_TRY();
+	{
+		WaitForConnectionsEstablished(conns, count, names, ports);
+	}
+	PG_CATCH();
+	{
+		/* a half-open connection is useless: close every unfinished one */
+		foreach(lc, connections)
+		{
+			NodeConnection *connection = lfirst(lc);
+
+			if (connection->connecting &&
+				PQstatus(connection->pgconn) != CONNECTION_OK)
+				CloseNodeConnection(connection);
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	foreach(lc, connections)
+	{
+		NodeConnection *connection = lfirst(lc);
+
+		if (connection->connecting)
+		{
+			connection->connecting = false;
+			connection->timeZone =
+				MemoryContextStrdup(ConnectionContext,
+									GetConfigOption("TimeZone", false, false));
+			if (PQsetnonblocking(connection->pgconn, 1) != 0)
+				elog(ERROR, "could not set connection to node %s:%d non-blocking",
+					 connection->nodeName, connection->nodePort);
+		}
+	}
+}
+
+/*
+ * ConnectToNodeDirect opens a connection to host:port outside the cache,
+ * as the current user, waiting interruptibly; errors out when the node
+ * cannot be reached.  The caller must PQfinish it.
+ */
+PGconn *
+ConnectToNodeDirect(const char *nodeName, int32 nodePort)
+{
+	PGconn	   *conn = StartConnection(nodeName, nodePort);
+
+	PG_TRY();
+	{
+		WaitForConnectionsEstablished(&conn, 1, &nodeName, &nodePort);
+	}
+	PG_CATCH();
+	{
+		PQfinish(conn);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return conn;
+}
+
+/* ReleaseNodeConnection: the statement is done with the connection */
+void
+ReleaseNodeConnection(NodeConnection *connection)
+{
+	connection->claimed = false;
+}
+
+/* ReleaseAllNodeConnections, at the end of a transaction */
+void
+ReleaseAllNodeConnections(void)
+{
+	ListCell   *lc;
+	List	   *connections = AllNodeConnections();
+
+	foreach(lc, connections)
+		ReleaseNodeConnection(lfirst(lc));
+	list_free(connections);
+}
+
+/*
+ * CloseNodeConnection closes a connection and removes it from the cache.
+ */
+void
+CloseNodeConnection(NodeConnection *connection)
+{
+	dlist_delete(&connection->listNode);
+	if (connection->pgconn != NULL)
+		PQfinish(connection->pgconn);
+	if (connection->timeZone != NULL)
+		pfree(connection->timeZone);
+	pfree(connection->nodeName);
+	pfree(connection);
+}
+
+/*
+ * AllNodeConnections lists every cached connection of every user.
+ */
+List *
+AllNodeConnections(void)
+{
+	HASH_SEQ_STATUS status;
+	ConnectionCacheEntry *entry;
+	List	   *connections = NIL;
+
+	if (ConnectionCache == NULL)
+		return NIL;
+	hash_seq_init(&status, ConnectionCache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		dlist_iter	iter;
+
+		dlist_foreach(iter, &entry->connections)
+			connections = lappend(connections,
+								  dlist_container(NodeConnection, listNode,
+												  iter.cur));
+	}
+	return connections;
+}

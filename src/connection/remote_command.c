@@ -1,0 +1,357 @@
+/*-------------------------------------------------------------------------
+ *
+ * remote_command.c
+ *	  Sending commands to nodes and reading their results.
+ *
+ * Connections are non-blocking; every wait for a socket goes through
+ * WaitLatchOrSocket so that query cancel, statement_timeout and postmaster
+ * death are served while a node works.  An error reported by a node is
+ * re-raised locally with the node's SQLSTATE, message, detail and hint,
+ * and a context line naming the node.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+
+#include "distdb/distdb.h"
+#include "distdb/remote_command.h"
+
+static void WaitForSocket(NodeConnection *connection, bool forRead,
+						  bool forWrite);
+
+/*
+ * LogRemoteCommand reports a command about to be sent, when
+ * distdb.log_remote_commands is on.
+ */
+void
+LogRemoteCommand(NodeConnection *connection, const char *sql)
+{
+	if (!DistdbLogRemoteCommands)
+		return;
+	ereport(NOTICE,
+			(errmsg("issuing %s", sql),
+			 errdetail("on node %s:%d", connection->nodeName,
+					   connection->nodePort)));
+}
+
+/*
+ * WaitForSocket waits until the connection's socket is readable and/or
+ * writable, serving interrupts meanwhile.
+ */
+static void
+WaitForSocket(NodeConnection *connection, bool forRead, bool forWrite)
+{
+	int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
+	int			rc;
+
+	if (forRead)
+		events |= WL_SOCKET_READABLE;
+	if (forWrite)
+		events |= WL_SOCKET_WRITEABLE;
+
+	rc = WaitLatchOrSocket(MyLatch, events, PQsocket(connection->pgconn), -1,
+						   PG_WAIT_EXTENSION);
+	if (rc & WL_LATCH_SET)
+		ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * WaitForConnectionFlush waits until libpq has sent everything queued on
+ * the connection.
+ */
+void
+WaitForConnectionFlush(NodeConnection *connection)
+{
+	for (;;)
+	{
+		int			rc = PQflush(connection->pgconn);
+
+		if (rc == 0)
+			return;
+		if (rc < 0)
+			ThrowConnectionError(connection);
+		/* reading too: the node may wait for us to read its output */
+		WaitForSocket(connection, true, true);
+		if (PQconsumeInput(connection->pgconn) == 0)
+			ThrowConnectionError(connection);
+	}
+}
+
+/*
+ * SendRemoteQuery sends a query (with optional text parameters) without
+ * waiting for its result.  In single-row mode, rows come one PGresult at a
+ * time so that large results need not fit in memory.
+ */
+void
+SendRemoteQuery(NodeConnection *connection, const char *sql,
+				const RemoteParams *params, bool singleRowMode)
+{
+	int			sent;
+
+	LogRemoteCommand(connection, sql);
+	if (params != NULL && params->count > 0)
+		sent = PQsendQueryParams(connection->pgconn, sql, params->count,
+								 params->types, params->values, NULL, NULL, 0);
+	else
+		sent = PQsendQuery(connection->pgconn, sql);
+	if (sent == 0)
+		ThrowConnectionError(connection);
+	if (singleRowMode && PQsetSingleRowMode(connection->pgconn) == 0)
+		elog(ERROR, "could not switch to single-row mode");
+	WaitForConnectionFlush(connection);
+}
+
+/*
+ * WaitForRemoteResult waits for and returns the next result of the
+ * command running on the connection, or NULL when it has no more.
+ */
+PGresult *
+WaitForRemoteResult(NodeConnection *connection)
+{
+	while (PQisBusy(connection->pgconn))
+	{
+		WaitForSocket(connection, true, false);
+		if (PQconsumeInput(connection->pgconn) == 0)
+			ThrowConnectionError(connection);
+	}
+	return PQgetResult(connection->pgconn);
+}
+
+/*
+ * IsResponseOK: whether a result reports success.
+ */
+bool
+IsResponseOK(PGresult *result)
+{
+	ExecStatusType status = PQresultStatus(result);
+
+	return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
+		status == PGRES_SINGLE_TUPLE;
+}
+
+/*
+ * DrainRemoteResults reads and discards whatever results the connection
+ * still has; used before reporting an error so the connection stays in a
+ * usable state.
+ */
+void
+DrainRemoteResults(NodeConnection *connection)
+{
+	PGresult   *result;
+
+	while ((result = WaitForRemoteResult(connection)) != NULL)
+		PQclear(result);
+}
+
+/*
+ * CollectResults reads every result of the running command, returning the
+ * last one; on failure it drains the rest and raises the node's error.
+ */
+static PGresult *
+CollectResults(NodeConnection *connection)
+{
+	PGresult   *last = NULL;
+	PGresult   *result;
+	PGresult   *failure = NULL;
+
+	while ((result = WaitForRemoteResult(connection)) != NULL)
+	{
+		if (!IsResponseOK(result) && failure == NULL)
+		{
+			failure = result;
+			continue;
+		}
+		if (last != NULL)
+			PQclear(last);
+		last = result;
+	}
+	if (failure != NULL)
+	{
+		if (last != NULL)
+			PQclear(last);
+		ThrowRemoteError(connection, failure);
+	}
+	return last;
+}
+
+/*
+ * ExecuteRemoteCommand runs a command (or several, separated by
+ * semicolons) and waits for it to complete, raising the node's error if it
+ * fails.
+ */
+void
+ExecuteRemoteCommand(NodeConnection *connection, const char *sql)
+{
+	PGresult   *result;
+
+	SendRemoteQuery(connection, sql, NULL, false);
+	result = CollectResults(connection);
+	if (result != NULL)
+		PQclear(result);
+}
+
+/*
+ * ExecuteRemoteQuery runs a query and returns its (last) result, which the
+ * caller must PQclear.
+ */
+PGresult *
+ExecuteRemoteQuery(NodeConnection *connection, const char *sql)
+{
+	SendRemoteQuery(connection, sql, NULL, false);
+	return CollectResults(connection);
+}
+
+/*
+ * ExecuteRemoteCommandOnEach sends the i-th command to the i-th connection,
+ * all before waiting for any, so that the nodes work in parallel.
+ */
+void
+ExecuteRemoteCommandOnEach(List *connections, List *commands)
+{
+	ListCell   *connectionCell;
+	ListCell   *commandCell;
+
+	Assert(list_length(connections) == list_length(commands));
+	forboth(connectionCell, connections, commandCell, commands)
+		SendRemoteQuery(lfirst(connectionCell), lfirst(commandCell), NULL,
+						false);
+	foreach(connectionCell, connections)
+	{
+		PGresult   *result = CollectResults(lfirst(connectionCell));
+
+		if (result != NULL)
+			PQclear(result);
+	}
+}
+
+/*
+ * ThrowRemoteError raises a node's error locally: same SQLSTATE, message,
+ * detail and hint, with the node named in the context.  Frees the result.
+ */
+void
+ThrowRemoteError(NodeConnection *connection, PGresult *result)
+{
+	char	   *sqlstate;
+	char	   *message;
+	char	   *detail;
+	char	   *hint;
+	char	   *remoteContext;
+	int			code = ERRCODE_CONNECTION_FAILURE;
+
+	if (result == NULL)
+		ThrowConnectionError(connection);
+
+	sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+	message = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+	detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL);
+	hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT);
+	remoteContext = PQresultErrorField(result, PG_DIAG_CONTEXT);
+
+	if (sqlstate != NULL && strlen(sqlstate) == 5)
+		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
+							 sqlstate[3], sqlstate[4]);
+	message = message ? pstrdup(message) :
+		pchomp(PQerrorMessage(connection->pgconn));
+	detail = detail ? pstrdup(detail) : NULL;
+	hint = hint ? pstrdup(hint) : NULL;
+	remoteContext = remoteContext ? pstrdup(remoteContext) : NULL;
+	PQclear(result);
+
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg_internal("%s", message),
+			 detail ? errdetail_internal("%s", detail) : 0,
+			 hint ? errhint("%s", hint) : 0,
+			 remoteContext ? errcontext("%s", remoteContext) : 0,
+			 errcontext("while executing command on node %s:%d",
+						connection->nodeName, connection->nodePort)));
+}
+
+/*
+ * ThrowConnectionError reports that talking to a node failed.
+ */
+void
+ThrowConnectionError(NodeConnection *connection)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CONNECTION_FAILURE),
+			 errmsg("lost connection to node %s:%d",
+					connection->nodeName, connection->nodePort),
+			 errdetail_internal("%s",
+								pchomp(PQerrorMessage(connection->pgconn)))));
+}
+
+/*
+ * StartRemoteCopy starts a COPY ... FROM STDIN on the connection.
+ */
+void
+StartRemoteCopy(NodeConnection *connection, const char *copyCommand)
+{
+	PGresult   *result;
+
+	SendRemoteQuery(connection, copyCommand, NULL, false);
+	result = WaitForRemoteResult(connection);
+	if (result == NULL || PQresultStatus(result) != PGRES_COPY_IN)
+	{
+		DrainRemoteResults(connection);
+		ThrowRemoteError(connection, result);
+	}
+	PQclear(result);
+}
+
+/*
+ * SendRemoteCopyData sends a chunk of COPY data, waiting while libpq's
+ * buffers are full.
+ */
+void
+SendRemoteCopyData(NodeConnection *connection, const char *data, int len)
+{
+	for (;;)
+	{
+		int			rc = PQputCopyData(connection->pgconn, data, len);
+
+		if (rc == 1)
+			break;
+		if (rc < 0)
+			ThrowConnectionError(connection);
+		WaitForSocket(connection, true, true);
+		if (PQconsumeInput(connection->pgconn) == 0 ||
+			PQflush(connection->pgconn) < 0)
+			ThrowConnectionError(connection);
+	}
+}
+
+/*
+ * FinishRemoteCopy ends the COPY and returns the number of rows the node
+ * reports having copied.
+ */
+int64
+FinishRemoteCopy(NodeConnection *connection)
+{
+	PGresult   *result;
+	int64		rows;
+
+	for (;;)
+	{
+		int			rc = PQputCopyEnd(connection->pgconn, NULL);
+
+		if (rc == 1)
+			break;
+		if (rc < 0)
+			ThrowConnectionError(connection);
+		WaitForSocket(connection, true, true);
+		if (PQconsumeInput(connection->pgconn) == 0)
+			ThrowConnectionError(connection);
+	}
+	WaitForConnectionFlush(connection);
+	result = CollectResults(connection);
+	rows = (result != NULL) ? strtoi64(PQcmdTuples(result), NULL, 10) : 0;
+	if (result != NULL)
+		PQclear(result);
+	return rows;
+}

@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * deparse_settings.c
+ *	  Session settings under which SQL for the nodes is generated.
+ *
+ * PostgreSQL's deparser qualifies a name only when it is not visible in
+ * the current search_path, and prints constants in the current DateStyle
+ * and IntervalStyle.  The nodes run with other settings, so while distdb
+ * generates SQL for them it sets search_path to pg_catalog alone (every
+ * other object comes out schema-qualified) and the date styles to the ones
+ * every node connection uses (see connection_cache.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/guc.h"
+
+#include "distdb/deparse.h"
+
+/*
+ * PushDeparseSettings switches to the deparse settings and returns the GUC
+ * nest level to pass to PopDeparseSettings.
+ */
+int
+PushDeparseSettings(void)
+{
+	int			nestLevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("datestyle", "ISO", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nestLevel;
+}
+
+/*
+ * PopDeparseSettings restores the settings PushDeparseSettings changed.
+ */
+void
+PopDeparseSettings(int nestLevel)
+{
+	AtEOXact_GUC(true, nestLevel);
+}

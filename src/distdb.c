@@ -1,0 +1,128 @@
+/*-------------------------------------------------------------------------
+ *
+ * distdb.c
+ *	  Entry point of the distdb extension: settings, hooks and callbacks.
+ *
+ * distdb must be loaded through shared_preload_libraries, because it
+ * installs planner, executor and utility hooks that every backend of the
+ * database needs from its first statement on.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "executor/executor.h"
+#include "optimizer/planner.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+
+#include "distdb/connection_cache.h"
+#include "distdb/distdb.h"
+#include "distdb/distributed_scan.h"
+#include "distdb/metadata_cache.h"
+#include "distdb/planner.h"
+#include "distdb/remote_transaction.h"
+#include "distdb/utility_hook.h"
+
+PG_MODULE_MAGIC;
+
+/* GUC values */
+int			DistdbShardCount = 32;
+char	   *DistdbNodeConninfo = NULL;
+int			DistdbMaxConnectionsPerNode = 4;
+bool		DistdbLogRemoteCommands = false;
+int			DistdbCopyBatchBytes = 256 * 1024;
+int			DistdbNodeConnectionTimeout = 30000;
+
+void		_PG_init(void);
+
+static void DefineSettings(void);
+
+/*
+ * _PG_init installs distdb's hooks.  It refuses to run unless loaded at
+ * server start, since a backend that loaded distdb late would have missed
+ * the metadata invalidations and the other backends would lack the hooks.
+ */
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("distdb can only be loaded via shared_preload_libraries"),
+				 errhint("Add distdb to shared_preload_libraries in postgresql.conf and restart the server.")));
+
+	DefineSettings();
+
+	InitializeMetadataCache();
+	InitializeConnectionCache();
+	InitializeRemoteTransactions();
+	RegisterDistributedScanMethods();
+
+	PrevPlannerHook = planner_hook;
+	planner_hook = DistdbPlanner;
+	PrevSetRelPathlistHook = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = DistdbSetRelPathlist;
+	PrevProcessUtilityHook = ProcessUtility_hook;
+	ProcessUtility_hook = DistdbProcessUtility;
+	InstallExecutorHooks();
+}
+
+/*
+ * DefineSettings defines distdb's GUCs.
+ */
+static void
+DefineSettings(void)
+{
+	DefineCustomIntVariable("distdb.shard_count",
+							"Number of shards of a new distributed table.",
+							"Used by create_distributed_table when no shard_count is given.",
+							&DistdbShardCount,
+							32, 1, 64000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("distdb.node_conninfo",
+							   "Extra libpq connection options for connections to nodes.",
+							   "For example \"sslmode=require connect_timeout=10\".",
+							   &DistdbNodeConninfo,
+							   "",
+							   PGC_SIGHUP, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("distdb.max_connections_per_node",
+							"Connections per node a statement may use to run shards in parallel.",
+							NULL,
+							&DistdbMaxConnectionsPerNode,
+							4, 1, 1000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("distdb.log_remote_commands",
+							 "Logs every command sent to a node, with the node.",
+							 NULL,
+							 &DistdbLogRemoteCommands,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("distdb.copy_batch_size",
+							"Bytes of rows buffered per shard before they are sent when moving rows into shards.",
+							NULL,
+							&DistdbCopyBatchBytes,
+							256 * 1024, 1024, 64 * 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("distdb.node_connection_timeout",
+							"Time to wait for a connection to a node to be established.",
+							NULL,
+							&DistdbNodeConnectionTimeout,
+							30000, 100, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("distdb");
+}

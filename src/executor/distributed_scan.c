@@ -1,0 +1,566 @@
+/*-------------------------------------------------------------------------
+ *
+ * distributed_scan.c
+ *	  The distributed custom scan: turns a DistributedPlan into tasks when
+ *	  execution starts, runs them (task_execution.c) and returns their rows.
+ *
+ * Tasks are built at executor start, because only then are parameter
+ * values known: a generic plan picks its shard from a parameter, and
+ * INSERT ... VALUES evaluates its rows (defaults, sequences, functions)
+ * here, once, on the coordinator.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/lsyscache.h"
+
+#include "distdb/deparse.h"
+#include "distdb/distributed_scan.h"
+#include "distdb/metadata_cache.h"
+#include "distdb/shard_pruning.h"
+#include "distdb/task_execution.h"
+
+/* at most this many parameters go into one INSERT sent to a shard */
+#define MAX_INSERT_PARAMS 60000
+
+typedef struct DistributedScanState
+{
+	CustomScanState css;
+	DistributedPlan *plan;
+	List	   *tasks;			/* DistTask */
+	bool		tasksBuilt;
+	TaskExecution *execution;
+	bool		countedRows;
+} DistributedScanState;
+
+static Node *CreateDistributedScanState(CustomScan *scan);
+static void BeginDistributedScan(CustomScanState *node, EState *estate,
+								 int eflags);
+static TupleTableSlot *ExecDistributedScan(CustomScanState *node);
+static void EndDistributedScan(CustomScanState *node);
+static void ReScanDistributedScan(CustomScanState *node);
+static void ExplainDistributedScan(CustomScanState *node, List *ancestors,
+								   ExplainState *es);
+
+CustomScanMethods DistributedScanMethods = {
+	.CustomName = DISTRIBUTED_SCAN_NAME,
+	.CreateCustomScanState = CreateDistributedScanState,
+};
+
+static CustomExecMethods DistributedExecMethods = {
+	.CustomName = DISTRIBUTED_SCAN_NAME,
+	.BeginCustomScan = BeginDistributedScan,
+	.ExecCustomScan = ExecDistributedScan,
+	.EndCustomScan = EndDistributedScan,
+	.ReScanCustomScan = ReScanDistributedScan,
+	.ExplainCustomScan = ExplainDistributedScan,
+};
+
+/*
+ * RegisterDistributedScanMethods makes the scan known by name, so plans
+ * containing it can be read back; called from _PG_init.
+ */
+void
+RegisterDistributedScanMethods(void)
+{
+	RegisterCustomScanMethods(&DistributedScanMethods);
+}
+
+/*
+ * MakeDistributedScan builds the custom scan node for a plan.  The scan
+ * tuple has the columns of scanTargetList; targetList projects from it.
+ */
+CustomScan *
+MakeDistributedScan(DistributedPlan *plan, List *targetList,
+					List *scanTargetList)
+{
+	CustomScan *scan = makeNode(CustomScan);
+
+	scan->scan.plan.targetlist = targetList;
+	scan->scan.plan.qual = NIL;
+	scan->scan.plan.startup_cost = 0;
+	scan->scan.plan.total_cost = 100;
+	scan->scan.plan.plan_rows = 100;
+	scan->scan.plan.plan_width = 32;
+	scan->scan.scanrelid = 0;
+	scan->flags = 0;
+	scan->custom_plans = NIL;
+	scan->custom_exprs = NIL;
+	scan->custom_private = SerializeDistributedPlan(plan);
+	scan->custom_scan_tlist = scanTargetList;
+	scan->custom_relids = NULL;
+	scan->methods = &DistributedScanMethods;
+	return scan;
+}
+
+static Node *
+CreateDistributedScanState(CustomScan *scan)
+{
+	DistributedScanState *state = palloc0(sizeof(DistributedScanState));
+
+	NodeSetTag(state, T_CustomScanState);
+	state->css.methods = &DistributedExecMethods;
+	state->plan = DeserializeDistributedPlan(scan->custom_private);
+	return (Node *) state;
+}
+
+/*
+ * ParamsWalker finds the highest external parameter number used.
+ */
+static bool
+ParamsWalker(Node *node, int *maxParam)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+		*maxParam = Max(*maxParam, ((Param *) node)->paramid);
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, ParamsWalker, maxParam, 0);
+	return expression_tree_walker(node, ParamsWalker, maxParam);
+}
+
+/*
+ * BuildRemoteParams converts the statement's parameters that the query
+ * uses into text, to be sent along with it.  Must run under the deparse
+ * settings, so that values print the way the nodes read them.
+ */
+static RemoteParams *
+BuildRemoteParams(Query *query, ParamListInfo paramList)
+{
+	RemoteParams *params;
+	int			maxParam = 0;
+	int			i;
+
+	ParamsWalker((Node *) query, &maxParam);
+	if (maxParam == 0 || paramList == NULL)
+		return NULL;
+
+	params = palloc0(sizeof(RemoteParams));
+	params->count = maxParam;
+	params->types = palloc0(sizeof(Oid) * maxParam);
+	params->values = palloc0(sizeof(char *) * maxParam);
+	for (i = 0; i < maxParam; i++)
+	{
+		ParamExternData workspace;
+		ParamExternData *param = NULL;
+
+		if (i < paramList->numParams)
+		{
+			if (paramList->paramFetch != NULL)
+				param = paramList->paramFetch(paramList, i + 1, false,
+											  &workspace);
+			else
+				param = &paramList->params[i];
+		}
+		if (param == NULL || !OidIsValid(param->ptype))
+		{
+			/* unused by the query: any type will do */
+			params->types[i] = TEXTOID;
+			params->values[i] = NULL;
+			continue;
+		}
+		params->types[i] = param->ptype;
+		if (param->isnull)
+			params->values[i] = NULL;
+		else
+		{
+			Oid			outputFunction;
+			bool		isVarlena;
+
+			getTypeOutputInfo(param->ptype, &outputFunction, &isVarlena);
+			params->values[i] = OidOutputFunctionCall(outputFunction,
+													  param->value);
+		}
+	}
+	return params;
+}
+
+/*
+ * MakeTask fills a task for a shard's (first) placement.
+ */
+static DistTask *
+MakeTask(DistTableCacheEntry *entry, int shardIndex, char *queryString,
+		 RemoteParams *params)
+{
+	DistTask   *task = palloc0(sizeof(DistTask));
+	ShardInterval *shard = &entry->shards[shardIndex];
+
+	if (shard->placementCount < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("shard " INT64_FORMAT " has no placement", shard->shardId)));
+	task->shardIndex = shardIndex;
+	task->shardId = shard->shardId;
+	task->nodeId = shard->placements[0].nodeId;
+	task->queryString = queryString;
+	task->params = params;
+	return task;
+}
+
+/*
+ * BuildShipQueryTasks deparses the plan's query for each target shard.
+ */
+static List *
+BuildShipQueryTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
+					EState *estate)
+{
+	List	   *shardIndexes = plan->shardIndexes;
+	List	   *tasks = NIL;
+	DeparsedShardQuery *deparsed;
+	RemoteParams *params;
+	ListCell   *lc;
+	int			nestLevel;
+
+	if (plan->pruneValue != NULL)
+	{
+		ExprContext *econtext = GetPerTupleExprContext(estate);
+		ExprState  *exprState = ExecInitExpr(plan->pruneValue, NULL);
+		bool		isNull;
+		Datum		value = ExecEvalExprSwitchContext(exprState, econtext,
+													  &isNull);
+
+		/*
+		 * "column = NULL" matches nothing, on any shard; one shard still
+		 * runs the statement so that e.g. aggregates return their row.
+		 */
+		shardIndexes = list_make1_int(isNull ? 0 :
+									  ShardIndexForDatum(entry, value,
+														 exprType((Node *) plan->pruneValue)));
+	}
+
+	nestLevel = PushDeparseSettings();
+	deparsed = DeparseShardQuery(plan->query);
+	params = BuildRemoteParams(plan->query, estate->es_param_list_info);
+	foreach(lc, shardIndexes)
+	{
+		int			shardIndex = lfirst_int(lc);
+
+		tasks = lappend(tasks,
+						MakeTask(entry, shardIndex,
+								 ShardQueryString(deparsed,
+												  entry->shards[shardIndex].shardName),
+								 params));
+	}
+	PopDeparseSettings(nestLevel);
+	return tasks;
+}
+
+/*
+ * InsertRowExprs returns the expressions of each row an INSERT inserts,
+ * in target list order: its target list, with the columns of a VALUES
+ * list replaced by each row's values.
+ */
+static List *
+InsertRowExprs(Query *query)
+{
+	List	   *targetExprs = NIL;
+	List	   *rows = NIL;
+	ListCell   *lc;
+	Index		valuesIndex = 0;
+	Index		rti = 0;
+
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (!tle->resjunk)
+			targetExprs = lappend(targetExprs, tle->expr);
+	}
+	foreach(lc, query->rtable)
+	{
+		rti++;
+		if (((RangeTblEntry *) lfirst(lc))->rtekind == RTE_VALUES)
+			valuesIndex = rti;
+	}
+	if (valuesIndex == 0)
+		return list_make1(targetExprs);
+
+	foreach(lc, rt_fetch(valuesIndex, query->rtable)->values_lists)
+	{
+		List	   *valuesTargetList = NIL;
+		List	   *rowExprs = NIL;
+		ListCell   *vlc;
+		ListCell   *tlc;
+		AttrNumber	column = 0;
+
+		/* the row's values, as a target list the VALUES columns map to */
+		foreach(vlc, (List *) lfirst(lc))
+			valuesTargetList = lappend(valuesTargetList,
+									   makeTargetEntry(lfirst(vlc), ++column,
+													   NULL, false));
+		foreach(tlc, targetExprs)
+			rowExprs = lappend(rowExprs,
+							   ReplaceVarsFromTargetList(copyObject(lfirst(tlc)),
+														 valuesIndex, 0,
+														 rt_fetch(valuesIndex,
+																  query->rtable),
+														 valuesTargetList,
+														 REPLACEVARS_REPORT_ERROR,
+														 0, NULL));
+		rows = lappend(rows, rowExprs);
+	}
+	return rows;
+}
+
+/* one shard's rows of an INSERT, as text values */
+typedef struct ShardRows
+{
+	int			rowCount;
+	List	   *values;			/* char *, row after row */
+} ShardRows;
+
+/*
+ * BuildInsertTasks evaluates the rows of an INSERT ... VALUES, routes each
+ * to its shard and builds one INSERT per shard (or more, for very many
+ * rows).
+ */
+static List *
+BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
+				 EState *estate)
+{
+	Query	   *query = plan->query;
+	ExprContext *econtext = GetPerTupleExprContext(estate);
+	List	   *rows = InsertRowExprs(query);
+	ShardRows  *shardRows = palloc0(sizeof(ShardRows) * entry->shardCount);
+	List	   *columnTypes = NIL;
+	int			columnCount = 0;
+	int			distColumn = -1;
+	List	   *tasks = NIL;
+	ListCell   *lc;
+	int			nestLevel;
+	int			shardIndex;
+
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->resjunk)
+			continue;
+		if (tle->resno == entry->distAttnum)
+			distColumn = columnCount;
+		columnTypes = lappend_oid(columnTypes, exprType((Node *) tle->expr));
+		columnCount++;
+	}
+	if (distColumn < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("cannot insert a null value into distribution column \"%s\"",
+						get_attname(entry->relid, entry->distAttnum, false))));
+
+	nestLevel = PushDeparseSettings();
+	foreach(lc, rows)
+	{
+		List	   *rowExprs = lfirst(lc);
+		ListCell   *elc;
+		int			column = 0;
+		List	   *values = NIL;
+		int			rowShard = -1;
+
+		foreach(elc, rowExprs)
+		{
+			Expr	   *expr = lfirst(elc);
+			ExprState  *exprState = ExecInitExpr(expr, NULL);
+			bool		isNull;
+			Datum		value = ExecEvalExprSwitchContext(exprState, econtext,
+														  &isNull);
+			Oid			type = exprType((Node *) expr);
+
+			if (column == distColumn)
+			{
+				if (isNull)
+					ereport(ERROR,
+							(errcode(ERRCODE_NOT_NULL_VIOLATION),
+							 errmsg("cannot insert a null value into distribution column \"%s\"",
+									get_attname(entry->relid, entry->distAttnum,
+												false))));
+				rowShard = ShardIndexForDatum(entry, value, type);
+			}
+			if (isNull)
+				values = lappend(values, NULL);
+			else
+			{
+				Oid			outputFunction;
+				bool		isVarlena;
+
+				getTypeOutputInfo(type, &outputFunction, &isVarlena);
+				values = lappend(values,
+								 OidOutputFunctionCall(outputFunction, value));
+			}
+			column++;
+		}
+		ResetExprContext(econtext);
+		shardRows[rowShard].rowCount++;
+		shardRows[rowShard].values = list_concat(shardRows[rowShard].values,
+												 values);
+	}
+
+	for (shardIndex = 0; shardIndex < entry->shardCount; shardIndex++)
+	{
+		ShardRows  *shard = &shardRows[shardIndex];
+		int			rowsPerTask = Max(1, MAX_INSERT_PARAMS / Max(columnCount, 1));
+		int			firstRow;
+
+		for (firstRow = 0; firstRow < shard->rowCount; firstRow += rowsPerTask)
+		{
+			int			taskRows = Min(rowsPerTask, shard->rowCount - firstRow);
+			RemoteParams *params = palloc0(sizeof(RemoteParams));
+			int			i;
+
+			params->count = taskRows * columnCount;
+			params->types = palloc(sizeof(Oid) * Max(params->count, 1));
+			params->values = palloc(sizeof(char *) * Max(params->count, 1));
+			for (i = 0; i < params->count; i++)
+			{
+				params->types[i] = list_nth_oid(columnTypes, i % columnCount);
+				params->values[i] = list_nth(shard->values,
+											 firstRow * columnCount + i);
+			}
+			tasks = lappend(tasks,
+							MakeTask(entry, shardIndex,
+									 DeparseShardInsert(query,
+														entry->shards[shardIndex].shardName,
+														taskRows, 1),
+									 params->count > 0 ? params : NULL));
+		}
+	}
+	PopDeparseSettings(nestLevel);
+	return tasks;
+}
+
+/*
+ * BuildTasks turns the plan into tasks, now that parameters are known.
+ */
+static List *
+BuildTasks(DistributedPlan *plan, EState *estate)
+{
+	DistTableCacheEntry *entry = LookupDistTable(plan->relid);
+
+	if (entry == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("relation %u is no longer distributed", plan->relid)));
+	if (plan->kind == DIST_PLAN_INSERT_VALUES)
+		return BuildInsertTasks(plan, entry, estate);
+	return BuildShipQueryTasks(plan, entry, estate);
+}
+
+static void
+BeginDistributedScan(CustomScanState *node, EState *estate, int eflags)
+{
+	DistributedScanState *state = (DistributedScanState *) node;
+
+	/* EXPLAIN without ANALYZE must not evaluate INSERT rows (sequences) */
+	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
+		state->plan->kind == DIST_PLAN_INSERT_VALUES)
+		return;
+	state->tasks = BuildTasks(state->plan, estate);
+	state->tasksBuilt = true;
+}
+
+/* the ExecScan access method: the next row from the tasks */
+static TupleTableSlot *
+DistributedScanNext(ScanState *node)
+{
+	DistributedScanState *state = (DistributedScanState *) node;
+	TupleTableSlot *slot = node->ss_ScanTupleSlot;
+	EState	   *estate = node->ps.state;
+
+	if (state->execution == NULL)
+		state->execution = CreateTaskExecution(state->tasks,
+											   state->plan->isWrite,
+											   state->plan->expectsRows,
+											   slot->tts_tupleDescriptor);
+	if (TaskExecutionNextTuple(state->execution, slot))
+		return slot;
+
+	/* a modification's row count is what the shards reported */
+	if (state->plan->isWrite && !state->countedRows &&
+		estate->es_plannedstmt->commandType != CMD_SELECT)
+	{
+		estate->es_processed += state->execution->rowsProcessed;
+		state->countedRows = true;
+	}
+	return NULL;
+}
+
+static bool
+DistributedScanRecheck(ScanState *node, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static TupleTableSlot *
+ExecDistributedScan(CustomScanState *node)
+{
+	return ExecScan(&node->ss, DistributedScanNext, DistributedScanRecheck);
+}
+
+static void
+EndDistributedScan(CustomScanState *node)
+{
+	DistributedScanState *state = (DistributedScanState *) node;
+
+	if (state->execution != NULL)
+		FinishTaskExecution(state->execution);
+	state->execution = NULL;
+}
+
+/*
+ * ReScanDistributedScan runs the tasks again from the start.
+ */
+static void
+ReScanDistributedScan(CustomScanState *node)
+{
+	DistributedScanState *state = (DistributedScanState *) node;
+
+	if (state->execution != NULL)
+		FinishTaskExecution(state->execution);
+	state->execution = NULL;
+	ExecScanReScan(&node->ss);
+}
+
+/*
+ * ExplainDistributedScan shows where the statement runs: the kind of
+ * plan, the number of tasks and, for one task, its node, shard and (with
+ * VERBOSE) its SQL.
+ */
+static void
+ExplainDistributedScan(CustomScanState *node, List *ancestors,
+					   ExplainState *es)
+{
+	DistributedScanState *state = (DistributedScanState *) node;
+	DistTask   *task;
+	DistNode   *taskNode;
+
+	ExplainPropertyText("Distributed Plan",
+						state->plan->isRouter ? "router" :
+						state->plan->kind == DIST_PLAN_INSERT_VALUES ?
+						"insert routed by value" : "multi-shard", es);
+	if (!state->tasksBuilt)
+	{
+		ExplainPropertyText("Task Count", "computed at execution", es);
+		return;
+	}
+	ExplainPropertyInteger("Task Count", NULL, list_length(state->tasks), es);
+	if (state->tasks == NIL)
+		return;
+	task = linitial(state->tasks);
+	taskNode = LookupNode(task->nodeId, true);
+	ExplainPropertyInteger("Task Node", NULL, task->nodeId, es);
+	ExplainPropertyInteger("Task Shard", NULL, task->shardId, es);
+	if (es->verbose)
+	{
+		if (taskNode != NULL)
+			ExplainPropertyText("Task Node Address",
+								psprintf("%s:%d", taskNode->nodeName,
+										 taskNode->nodePort), es);
+		ExplainPropertyText("Task Query", task->queryString, es);
+	}
+}

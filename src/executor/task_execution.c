@@ -1,0 +1,400 @@
+/*-------------------------------------------------------------------------
+ *
+ * task_execution.c
+ *	  Running a statement's tasks on the nodes in parallel and streaming
+ *	  their rows.
+ *
+ * The tasks of a node are spread over several connections to it (up to
+ * distdb.max_connections_per_node) when the statement only reads and is
+ * not part of a remote transaction; each connection runs its tasks one
+ * after another, and all connections run at the same time.  Rows are
+ * requested in single-row mode and handed to the plan one by one as they
+ * arrive, so memory stays bounded however large the result.
+ *
+ * Statements that write (or lock rows) use one connection per node inside
+ * a remote transaction, committed with the local one; a top-level
+ * single-shard write outside a transaction block runs in autocommit mode
+ * on its node, which saves the BEGIN and COMMIT round trips.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "distdb/distdb.h"
+#include "distdb/remote_transaction.h"
+#include "distdb/task_execution.h"
+
+static void StartExecution(TaskExecution *execution);
+static void StartNextTask(ConnectionTasks *connectionTasks, bool expectsRows);
+static void StoreRow(TaskExecution *execution, PGresult *result,
+					 TupleTableSlot *slot);
+static void WaitForBusyConnections(TaskExecution *execution);
+static void SyncTimeZone(NodeConnection *connection);
+
+/*
+ * CreateTaskExecution prepares to run tasks whose rows (if any) have the
+ * given tuple descriptor.
+ */
+TaskExecution *
+CreateTaskExecution(List *tasks, bool isWrite, bool expectsRows,
+					TupleDesc tupleDesc)
+{
+	TaskExecution *execution = palloc0(sizeof(TaskExecution));
+	int			i;
+
+	execution->tasks = tasks;
+	execution->isWrite = isWrite;
+	execution->expectsRows = expectsRows;
+	execution->tupleDesc = tupleDesc;
+	execution->rowContext = AllocSetContextCreate(CurrentMemoryContext,
+												  "distdb result row",
+												  ALLOCSET_DEFAULT_SIZES);
+	if (tupleDesc != NULL && tupleDesc->natts > 0)
+	{
+		execution->inputFunctions = palloc(sizeof(FmgrInfo) * tupleDesc->natts);
+		execution->typioparams = palloc(sizeof(Oid) * tupleDesc->natts);
+		for (i = 0; i < tupleDesc->natts; i++)
+		{
+			Oid			inputFunction;
+
+			getTypeInputInfo(TupleDescAttr(tupleDesc, i)->atttypid,
+							 &inputFunction, &execution->typioparams[i]);
+			fmgr_info(inputFunction, &execution->inputFunctions[i]);
+		}
+	}
+	return execution;
+}
+
+/*
+ * SyncTimeZone makes the remote session use the local session's time zone,
+ * which functions evaluated on the node depend on.
+ */
+static void
+SyncTimeZone(NodeConnection *connection)
+{
+	const char *timeZone = GetConfigOption("TimeZone", false, false);
+	char	   *command;
+
+	if (connection->timeZone != NULL &&
+		strcmp(connection->timeZone, timeZone) == 0)
+		return;
+	command = psprintf("SET TimeZone TO %s", quote_literal_cstr(timeZone));
+	ExecuteRemoteCommand(connection, command);
+	if (connection->timeZone != NULL)
+		pfree(connection->timeZone);
+	connection->timeZone = MemoryContextStrdup(TopMemoryContext, timeZone);
+}
+
+/*
+ * StartExecution claims connections, opens remote transactions where
+ * needed and sends each connection its first task.
+ */
+static void
+StartExecution(TaskExecution *execution)
+{
+	List	   *nodeIds = NIL;
+	List	   *allConnections = NIL;
+	ListCell   *lc;
+	bool		needsTransaction;
+	int			taskCount = list_length(execution->tasks);
+
+	execution->started = true;
+	if (taskCount == 0)
+	{
+		execution->finished = true;
+		return;
+	}
+
+	if (execution->isWrite)
+		needsTransaction = !(taskCount == 1 && StatementMayAutocommit());
+	else
+		needsTransaction = IsTransactionBlock() &&
+			XactIsoLevel >= XACT_REPEATABLE_READ;
+
+	foreach(lc, execution->tasks)
+	{
+		DistTask   *task = lfirst(lc);
+
+		if (!list_member_int(nodeIds, task->nodeId))
+			nodeIds = lappend_int(nodeIds, task->nodeId);
+	}
+
+	foreach(lc, nodeIds)
+	{
+		int32		nodeId = lfirst_int(lc);
+		List	   *nodeTasks = NIL;
+		List	   *connections;
+		ListCell   *tlc;
+		ListCell   *clc;
+		int			wanted;
+		int			position = 0;
+
+		foreach(tlc, execution->tasks)
+		{
+			DistTask   *task = lfirst(tlc);
+
+			if (task->nodeId == nodeId)
+				nodeTasks = lappend(nodeTasks, task);
+		}
+		wanted = needsTransaction ? 1 :
+			Min(DistdbMaxConnectionsPerNode, list_length(nodeTasks));
+		connections = ClaimNodeConnections(nodeId, wanted);
+		foreach(clc, connections)
+		{
+			ConnectionTasks *connectionTasks = palloc0(sizeof(ConnectionTasks));
+
+			connectionTasks->connection = lfirst(clc);
+			execution->connectionTasks = lappend(execution->connectionTasks,
+												 connectionTasks);
+		}
+		/* deal the node's tasks out over its connections */
+		foreach(tlc, nodeTasks)
+		{
+			ConnectionTasks *connectionTasks =
+				list_nth(execution->connectionTasks,
+						 list_length(execution->connectionTasks) -
+						 list_length(connections) +
+						 (position++ % list_length(connections)));
+
+			connectionTasks->tasks = lappend(connectionTasks->tasks,
+											 lfirst(tlc));
+		}
+		allConnections = list_concat(allConnections, connections);
+	}
+
+	FinishConnectionEstablishment(allConnections);
+	if (needsTransaction)
+		BeginRemoteTransactions(allConnections);
+
+	foreach(lc, execution->connectionTasks)
+	{
+		ConnectionTasks *connectionTasks = lfirst(lc);
+
+		SyncTimeZone(connectionTasks->connection);
+		if (execution->isWrite && needsTransaction)
+			connectionTasks->connection->wroteData = true;
+		StartNextTask(connectionTasks, execution->expectsRows);
+	}
+}
+
+/*
+ * StartNextTask sends a connection its next task, if it has one left.
+ */
+static void
+StartNextTask(ConnectionTasks *connectionTasks, bool expectsRows)
+{
+	DistTask   *task;
+
+	if (connectionTasks->nextTask >= list_length(connectionTasks->tasks))
+	{
+		connectionTasks->currentTask = NULL;
+		return;
+	}
+	task = list_nth(connectionTasks->tasks, connectionTasks->nextTask++);
+	connectionTasks->currentTask = task;
+	SendRemoteQuery(connectionTasks->connection, task->queryString,
+					task->params, expectsRows);
+}
+
+/*
+ * StoreRow converts a row from its text representation into the slot.
+ */
+static void
+StoreRow(TaskExecution *execution, PGresult *result, TupleTableSlot *slot)
+{
+	TupleDesc	tupleDesc = execution->tupleDesc;
+	MemoryContext oldContext;
+	int			i;
+
+	if (PQnfields(result) != tupleDesc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("a shard returned %d columns where %d were expected",
+						PQnfields(result), tupleDesc->natts)));
+
+	ExecClearTuple(slot);
+	MemoryContextReset(execution->rowContext);
+	oldContext = MemoryContextSwitchTo(execution->rowContext);
+	for (i = 0; i < tupleDesc->natts; i++)
+	{
+		if (PQgetisnull(result, 0, i))
+		{
+			slot->tts_values[i] = (Datum) 0;
+			slot->tts_isnull[i] = true;
+		}
+		else
+		{
+			slot->tts_values[i] =
+				InputFunctionCall(&execution->inputFunctions[i],
+								  PQgetvalue(result, 0, i),
+								  execution->typioparams[i],
+								  TupleDescAttr(tupleDesc, i)->atttypmod);
+			slot->tts_isnull[i] = false;
+		}
+	}
+	MemoryContextSwitchTo(oldContext);
+	ExecStoreVirtualTuple(slot);
+}
+
+/*
+ * WaitForBusyConnections sleeps until a busy connection has input (or the
+ * latch is set), then lets libpq read it.
+ */
+static void
+WaitForBusyConnections(TaskExecution *execution)
+{
+	WaitEventSet *set;
+	WaitEvent  *events;
+	ListCell   *lc;
+	int			count = 0;
+	int			nevents;
+	int			i;
+
+	set = CreateWaitEventSet(CurrentMemoryContext,
+							 list_length(execution->connectionTasks) + 2);
+	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	foreach(lc, execution->connectionTasks)
+	{
+		ConnectionTasks *connectionTasks = lfirst(lc);
+
+		if (connectionTasks->currentTask == NULL)
+			continue;
+		AddWaitEventToSet(set, WL_SOCKET_READABLE,
+						  PQsocket(connectionTasks->connection->pgconn),
+						  NULL, connectionTasks);
+		count++;
+	}
+
+	events = palloc(sizeof(WaitEvent) * (count + 2));
+	nevents = WaitEventSetWait(set, -1, events, count + 2, PG_WAIT_EXTENSION);
+	FreeWaitEventSet(set);
+
+	for (i = 0; i < nevents; i++)
+	{
+		ConnectionTasks *connectionTasks;
+
+		if (events[i].events & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			continue;
+		}
+		connectionTasks = events[i].user_data;
+		if (PQconsumeInput(connectionTasks->connection->pgconn) == 0)
+			ThrowConnectionError(connectionTasks->connection);
+	}
+	pfree(events);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * TaskExecutionNextTuple stores the next row any task returns into the
+ * slot and returns true, or returns false once every task has finished.
+ */
+bool
+TaskExecutionNextTuple(TaskExecution *execution, TupleTableSlot *slot)
+{
+	if (!execution->started)
+		StartExecution(execution);
+
+	while (!execution->finished)
+	{
+		ListCell   *lc;
+		bool		anyBusy = false;
+
+		CHECK_FOR_INTERRUPTS();
+
+		foreach(lc, execution->connectionTasks)
+		{
+			ConnectionTasks *connectionTasks = lfirst(lc);
+			NodeConnection *connection = connectionTasks->connection;
+
+			while (connectionTasks->currentTask != NULL &&
+				   !PQisBusy(connection->pgconn))
+			{
+				PGresult   *result = PQgetResult(connection->pgconn);
+
+				if (result == NULL)
+				{
+					StartNextTask(connectionTasks, execution->expectsRows);
+					continue;
+				}
+				switch (PQresultStatus(result))
+				{
+					case PGRES_SINGLE_TUPLE:
+						StoreRow(execution, result, slot);
+						PQclear(result);
+						return true;
+					case PGRES_TUPLES_OK:
+					case PGRES_COMMAND_OK:
+						if (execution->isWrite)
+							execution->rowsProcessed +=
+								strtou64(PQcmdTuples(result), NULL, 10);
+						PQclear(result);
+						break;
+					default:
+						ThrowRemoteError(connection, result);
+				}
+			}
+			if (connectionTasks->currentTask != NULL)
+				anyBusy = true;
+		}
+
+		if (!anyBusy)
+		{
+			execution->finished = true;
+			break;
+		}
+		WaitForBusyConnections(execution);
+	}
+	ExecClearTuple(slot);
+	return false;
+}
+
+/*
+ * FinishTaskExecution stops whatever is still running (a LIMIT on the
+ * coordinator may stop reading early) and releases the connections.  In a
+ * remote transaction the command must complete, so its results are read
+ * and discarded; otherwise it is cancelled.
+ */
+void
+FinishTaskExecution(TaskExecution *execution)
+{
+	ListCell   *lc;
+
+	foreach(lc, execution->connectionTasks)
+	{
+		ConnectionTasks *connectionTasks = lfirst(lc);
+		NodeConnection *connection = connectionTasks->connection;
+
+		if (connectionTasks->currentTask != NULL)
+		{
+			if (connection->xactState == REMOTE_XACT_NONE)
+			{
+				PGcancel   *cancel = PQgetCancel(connection->pgconn);
+				char		errbuf[256];
+
+				if (cancel != NULL)
+				{
+					(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+					PQfreeCancel(cancel);
+				}
+			}
+			DrainRemoteResults(connection);
+			connectionTasks->currentTask = NULL;
+		}
+		ReleaseNodeConnection(connection);
+	}
+	execution->finished = true;
+	MemoryContextDelete(execution->rowContext);
+	execution->rowContext = NULL;
+}

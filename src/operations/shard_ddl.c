@@ -1,0 +1,689 @@
+/*-------------------------------------------------------------------------
+ *
+ * shard_ddl.c
+ *	  Builds the SQL that creates one shard of a distributed table on a
+ *	  worker, from the coordinator table's catalog entries, and runs
+ *	  per-node command batches inside the remote transactions.
+ *
+ * The commands are built from the catalogs, never by editing SQL text:
+ * columns (type, collation, NOT NULL, defaults, stored generated columns),
+ * CHECK / PRIMARY KEY / UNIQUE / EXCLUDE constraints (through
+ * pg_get_constraintdef, which prints a definition without the table name)
+ * and the other indexes, rebuilt from pg_index.  Every object gets a shard
+ * specific name (name_shardid).  Expressions are deparsed with search_path
+ * set to pg_catalog, so that every name outside pg_catalog comes out
+ * schema-qualified and means the same on the worker.
+ *
+ * Left out on purpose: defaults that call nextval() and identity
+ * properties (sequences live on the coordinator, which always sends the
+ * values), foreign keys and triggers (refused by create_distributed_table),
+ * tablespaces, storage and statistics settings, comments and privileges.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+
+#include "distdb/connection_cache.h"
+#include "distdb/metadata_cache.h"
+#include "distdb/remote_command.h"
+#include "distdb/remote_transaction.h"
+#include "distdb/shard_ddl.h"
+
+PG_FUNCTION_INFO_V1(distdb_shard_ddl_commands);
+
+static char *CreateShardTableCommand(Relation rel, const char *shardName,
+									 int64 shardId, List *deparseContext);
+static void AppendColumnDefinition(StringInfo buf, Relation rel,
+								   Form_pg_attribute attr,
+								   List *deparseContext);
+static Node *ColumnDefaultExpression(Relation rel, AttrNumber attnum);
+static bool ContainsNextvalWalker(Node *node, void *context);
+static void AppendTableConstraints(StringInfo buf, Relation rel,
+								   int64 shardId);
+static List *ShardIndexCommands(Relation rel, const char *shardName,
+								int64 shardId, List *deparseContext);
+static char *ShardIndexCommand(Relation rel, Oid indexOid,
+							   const char *shardName, int64 shardId,
+							   List *deparseContext);
+static void AppendIndexKey(StringInfo buf, Relation rel, Relation indexRel,
+						   oidvector *indclass, int keyno, Node *expression,
+						   List *deparseContext);
+static void AppendReloptions(StringInfo buf, Oid relid);
+
+
+/*
+ * ShardCreateCommandList returns the commands (char *) that create shard
+ * shardId of relid on a worker: its schema when that is not public, the
+ * table with its constraints, its other indexes and its owner.
+ */
+List *
+ShardCreateCommandList(Oid relid, int64 shardId)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	char	   *shardName = QualifiedShardName(relid, shardId);
+	char	   *schemaName = get_namespace_name(RelationGetNamespace(rel));
+	char	   *ownerName = GetUserNameFromId(rel->rd_rel->relowner, false);
+	List	   *deparseContext;
+	List	   *commands = NIL;
+	int			gucNestLevel;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel))));
+
+	/* every name outside pg_catalog must come out schema-qualified */
+	gucNestLevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+
+	deparseContext = deparse_context_for(RelationGetRelationName(rel), relid);
+
+	/*
+	 * The public schema exists in every database; creating it "if not
+	 * exists" would still need CREATE on the worker's database.
+	 */
+	if (strcmp(schemaName, "public") != 0)
+		commands = lappend(commands,
+						   psprintf("CREATE SCHEMA IF NOT EXISTS %s",
+									quote_identifier(schemaName)));
+
+	commands = lappend(commands,
+					   CreateShardTableCommand(rel, shardName, shardId,
+											   deparseContext));
+	commands = list_concat(commands,
+						   ShardIndexCommands(rel, shardName, shardId,
+											  deparseContext));
+	commands = lappend(commands,
+					   psprintf("ALTER TABLE %s OWNER TO %s", shardName,
+								quote_identifier(ownerName)));
+
+	AtEOXact_GUC(true, gucNestLevel);
+
+	relation_close(rel, NoLock);
+
+	return commands;
+}
+
+
+/*
+ * ShardCreateCommandString returns the commands of ShardCreateCommandList
+ * as one string, each ended by a semicolon.
+ */
+char *
+ShardCreateCommandString(Oid relid, int64 shardId)
+{
+	List	   *commands = ShardCreateCommandList(relid, shardId);
+	StringInfoData buf;
+	ListCell   *cell;
+
+	initStringInfo(&buf);
+	foreach(cell, commands)
+		appendStringInfo(&buf, "%s;\n", (char *) lfirst(cell));
+
+	return buf.data;
+}
+
+
+/*
+ * ShardObjectName returns name with "_<shardId>" appended, clipped (at a
+ * character boundary) so that the result fits in NAMEDATALEN - 1 bytes.
+ * The same name and shard id always give the same result.
+ */
+char *
+ShardObjectName(const char *name, int64 shardId)
+{
+	char		suffix[32];
+	int			maxLength;
+	int			nameLength;
+
+	snprintf(suffix, sizeof(suffix), "_" INT64_FORMAT, shardId);
+	maxLength = NAMEDATALEN - 1 - strlen(suffix);
+	nameLength = pg_mbcliplen(name, strlen(name), maxLength);
+
+	return psprintf("%.*s%s", nameLength, name, suffix);
+}
+
+
+/*
+ * CreateShardTableCommand builds CREATE TABLE for the shard: the columns,
+ * the table constraints and the table's storage parameters.
+ */
+static char *
+CreateShardTableCommand(Relation rel, const char *shardName, int64 shardId,
+						List *deparseContext)
+{
+	TupleDesc	tupleDesc = RelationGetDescr(rel);
+	StringInfoData buf;
+	bool		firstColumn = true;
+	int			attrIndex;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "CREATE %sTABLE %s (",
+					 rel->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED ?
+					 "UNLOGGED " : "",
+					 shardName);
+
+	for (attrIndex = 0; attrIndex < tupleDesc->natts; attrIndex++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupleDesc, attrIndex);
+
+		if (attr->attisdropped)
+			continue;
+
+		if (!firstColumn)
+			appendStringInfoString(&buf, ", ");
+		firstColumn = false;
+
+		AppendColumnDefinition(&buf, rel, attr, deparseContext);
+	}
+
+	AppendTableConstraints(&buf, rel, shardId);
+	appendStringInfoChar(&buf, ')');
+
+	AppendReloptions(&buf, RelationGetRelid(rel));
+
+	return buf.data;
+}
+
+
+/*
+ * AppendColumnDefinition appends one column: name, type, collation when it
+ * is not the type's, default or generation expression, and NOT NULL.
+ */
+static void
+AppendColumnDefinition(StringInfo buf, Relation rel, Form_pg_attribute attr,
+					   List *deparseContext)
+{
+	Node	   *defaultExpr;
+
+	appendStringInfo(buf, "%s %s",
+					 quote_identifier(NameStr(attr->attname)),
+					 format_type_with_typemod(attr->atttypid, attr->atttypmod));
+
+	if (OidIsValid(attr->attcollation) &&
+		attr->attcollation != get_typcollation(attr->atttypid))
+		appendStringInfo(buf, " COLLATE %s",
+						 generate_collation_name(attr->attcollation));
+
+	defaultExpr = ColumnDefaultExpression(rel, attr->attnum);
+	if (defaultExpr != NULL)
+	{
+		char	   *exprText = deparse_expression(defaultExpr, deparseContext,
+												  false, false);
+
+		if (attr->attgenerated == ATTRIBUTE_GENERATED_STORED)
+			appendStringInfo(buf, " GENERATED ALWAYS AS (%s) STORED", exprText);
+		else if (!ContainsNextvalWalker(defaultExpr, NULL))
+			appendStringInfo(buf, " DEFAULT %s", exprText);
+	}
+
+	if (attr->attnotnull)
+		appendStringInfoString(buf, " NOT NULL");
+}
+
+
+/*
+ * ColumnDefaultExpression returns the default (or generation) expression
+ * of column attnum from pg_attrdef, or NULL when it has none.
+ */
+static Node *
+ColumnDefaultExpression(Relation rel, AttrNumber attnum)
+{
+	TupleConstr *constr = RelationGetDescr(rel)->constr;
+	int			defaultIndex;
+
+	if (constr == NULL)
+		return NULL;
+
+	for (defaultIndex = 0; defaultIndex < constr->num_defval; defaultIndex++)
+	{
+		AttrDefault *attrDefault = &constr->defval[defaultIndex];
+
+		if (attrDefault->adnum == attnum)
+			return stringToNode(attrDefault->adbin);
+	}
+
+	return NULL;
+}
+
+
+/*
+ * ContainsNextvalWalker returns whether an expression calls nextval() (or
+ * takes a value from a sequence in another way).
+ */
+static bool
+ContainsNextvalWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+
+	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == F_NEXTVAL)
+		return true;
+
+	if (IsA(node, NextValueExpr))
+		return true;
+
+	return expression_tree_walker(node, ContainsNextvalWalker, context);
+}
+
+
+/*
+ * AppendTableConstraints appends the table's CHECK, PRIMARY KEY, UNIQUE
+ * and EXCLUDE constraints, in the order of their names, each under a shard
+ * specific name.
+ */
+static void
+AppendTableConstraints(StringInfo buf, Relation rel, int64 shardId)
+{
+	Relation	constraintRel;
+	ScanKeyData scanKey;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *constraintOids = NIL;
+	List	   *constraintNames = NIL;
+	ListCell   *oidCell;
+	ListCell   *nameCell;
+
+	constraintRel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&scanKey, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationGetRelid(rel)));
+	scan = systable_beginscan(constraintRel, ConstraintRelidTypidNameIndexId,
+							  true, NULL, 1, &scanKey);
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+
+		switch (constraint->contype)
+		{
+			case CONSTRAINT_CHECK:
+			case CONSTRAINT_PRIMARY:
+			case CONSTRAINT_UNIQUE:
+			case CONSTRAINT_EXCLUSION:
+				constraintOids = lappend_oid(constraintOids, constraint->oid);
+				constraintNames = lappend(constraintNames,
+										  pstrdup(NameStr(constraint->conname)));
+				break;
+			default:
+				break;
+		}
+	}
+
+	systable_endscan(scan);
+	table_close(constraintRel, AccessShareLock);
+
+	forboth(oidCell, constraintOids, nameCell, constraintNames)
+	{
+		Datum		definition;
+
+		definition = DirectFunctionCall1(pg_get_constraintdef,
+										 ObjectIdGetDatum(lfirst_oid(oidCell)));
+		appendStringInfo(buf, ", CONSTRAINT %s %s",
+						 quote_identifier(ShardObjectName(lfirst(nameCell),
+														  shardId)),
+						 TextDatumGetCString(definition));
+	}
+}
+
+
+/*
+ * ShardIndexCommands returns CREATE INDEX commands for the table's valid
+ * indexes that do not back a constraint (those come with the constraint).
+ */
+static List *
+ShardIndexCommands(Relation rel, const char *shardName, int64 shardId,
+				   List *deparseContext)
+{
+	List	   *indexOids = RelationGetIndexList(rel);
+	List	   *commands = NIL;
+	ListCell   *cell;
+
+	foreach(cell, indexOids)
+	{
+		Oid			indexOid = lfirst_oid(cell);
+		char	   *command;
+
+		if (OidIsValid(get_index_constraint(indexOid)))
+			continue;
+
+		command = ShardIndexCommand(rel, indexOid, shardName, shardId,
+									deparseContext);
+		if (command != NULL)
+			commands = lappend(commands, command);
+	}
+
+	return commands;
+}
+
+
+/*
+ * ShardIndexCommand builds CREATE INDEX for one index of the table, or
+ * returns NULL for an index that is not valid (a failed CREATE INDEX
+ * CONCURRENTLY): UNIQUE, access method, key columns and expressions with
+ * their collations, operator classes and orderings, INCLUDE columns, NULLS
+ * NOT DISTINCT, storage parameters and the predicate.
+ */
+static char *
+ShardIndexCommand(Relation rel, Oid indexOid, const char *shardName,
+				  int64 shardId, List *deparseContext)
+{
+	Relation	indexRel = index_open(indexOid, AccessShareLock);
+	Form_pg_index index = indexRel->rd_index;
+	List	   *expressions;
+	ListCell   *expressionCell;
+	List	   *predicate;
+	Datum		indclassDatum;
+	oidvector  *indclass;
+	bool		isNull;
+	StringInfoData buf;
+	int			keyno;
+
+	if (!index->indisvalid)
+	{
+		index_close(indexRel, AccessShareLock);
+		return NULL;
+	}
+
+	indclassDatum = SysCacheGetAttr(INDEXRELID, indexRel->rd_indextuple,
+									Anum_pg_index_indclass, &isNull);
+	Assert(!isNull);
+	indclass = (oidvector *) DatumGetPointer(indclassDatum);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "CREATE %sINDEX %s ON %s USING %s (",
+					 index->indisunique ? "UNIQUE " : "",
+					 quote_identifier(ShardObjectName(RelationGetRelationName(indexRel),
+													  shardId)),
+					 shardName,
+					 quote_identifier(get_am_name(indexRel->rd_rel->relam)));
+
+	expressions = RelationGetIndexExpressions(indexRel);
+	expressionCell = list_head(expressions);
+
+	for (keyno = 0; keyno < index->indnkeyatts; keyno++)
+	{
+		Node	   *expression = NULL;
+
+		if (index->indkey.values[keyno] == 0)
+		{
+			if (expressionCell == NULL)
+				elog(ERROR, "too few entries in indexprs list");
+			expression = (Node *) lfirst(expressionCell);
+			expressionCell = lnext(expressions, expressionCell);
+		}
+
+		if (keyno > 0)
+			appendStringInfoString(&buf, ", ");
+		AppendIndexKey(&buf, rel, indexRel, indclass, keyno, expression,
+					   deparseContext);
+	}
+	appendStringInfoChar(&buf, ')');
+
+	if (index->indnatts > index->indnkeyatts)
+	{
+		appendStringInfoString(&buf, " INCLUDE (");
+		for (keyno = index->indnkeyatts; keyno < index->indnatts; keyno++)
+		{
+			AttrNumber	attnum = index->indkey.values[keyno];
+
+			if (keyno > index->indnkeyatts)
+				appendStringInfoString(&buf, ", ");
+			appendStringInfoString(&buf,
+								   quote_identifier(get_attname(RelationGetRelid(rel),
+																attnum, false)));
+		}
+		appendStringInfoChar(&buf, ')');
+	}
+
+	if (index->indnullsnotdistinct)
+		appendStringInfoString(&buf, " NULLS NOT DISTINCT");
+
+	AppendReloptions(&buf, indexOid);
+
+	predicate = RelationGetIndexPredicate(indexRel);
+	if (predicate != NIL)
+		appendStringInfo(&buf, " WHERE %s",
+						 deparse_expression((Node *) make_ands_explicit(predicate),
+											deparseContext, false, false));
+
+	index_close(indexRel, AccessShareLock);
+
+	return buf.data;
+}
+
+
+/*
+ * AppendIndexKey appends key column keyno of an index: the column name or
+ * the parenthesized expression, then COLLATE and the operator class when
+ * they are not the defaults, then the ordering options for ordered access
+ * methods.
+ */
+static void
+AppendIndexKey(StringInfo buf, Relation rel, Relation indexRel,
+			   oidvector *indclass, int keyno, Node *expression,
+			   List *deparseContext)
+{
+	Oid			keyType;
+	Oid			keyCollation;
+	Oid			indexCollation = indexRel->rd_indcollation[keyno];
+	Oid			opclass = indclass->values[keyno];
+
+	if (expression == NULL)
+	{
+		AttrNumber	attnum = indexRel->rd_index->indkey.values[keyno];
+		Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel),
+											   attnum - 1);
+
+		appendStringInfoString(buf, quote_identifier(NameStr(attr->attname)));
+		keyType = attr->atttypid;
+		keyCollation = attr->attcollation;
+	}
+	else
+	{
+		appendStringInfo(buf, "(%s)",
+						 deparse_expression(expression, deparseContext,
+											false, false));
+		keyType = exprType(expression);
+		keyCollation = exprCollation(expression);
+	}
+
+	if (OidIsValid(indexCollation) && indexCollation != keyCollation)
+		appendStringInfo(buf, " COLLATE %s",
+						 generate_collation_name(indexCollation));
+
+	if (opclass != GetDefaultOpClass(keyType, indexRel->rd_rel->relam))
+		appendStringInfo(buf, " %s", generate_opclass_name(opclass));
+
+	if (indexRel->rd_indam->amcanorder)
+	{
+		int16		option = indexRel->rd_indoption[keyno];
+
+		if (option & INDOPTION_DESC)
+		{
+			appendStringInfoString(buf, " DESC");
+			if (!(option & INDOPTION_NULLS_FIRST))
+				appendStringInfoString(buf, " NULLS LAST");
+		}
+		else if (option & INDOPTION_NULLS_FIRST)
+			appendStringInfoString(buf, " NULLS FIRST");
+	}
+}
+
+
+/*
+ * AppendReloptions appends " WITH (name = 'value', ...)" for the storage
+ * parameters of a table or index, if it has any.
+ */
+static void
+AppendReloptions(StringInfo buf, Oid relid)
+{
+	HeapTuple	tuple;
+	Datum		reloptions;
+	bool		isNull;
+	Datum	   *options;
+	int			optionCount;
+	int			optionIndex;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+
+	reloptions = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_reloptions,
+								 &isNull);
+	if (isNull)
+	{
+		ReleaseSysCache(tuple);
+		return;
+	}
+
+	deconstruct_array(DatumGetArrayTypeP(reloptions), TEXTOID, -1, false,
+					  TYPALIGN_INT, &options, NULL, &optionCount);
+
+	appendStringInfoString(buf, " WITH (");
+	for (optionIndex = 0; optionIndex < optionCount; optionIndex++)
+	{
+		char	   *option = TextDatumGetCString(options[optionIndex]);
+		char	   *separator = strchr(option, '=');
+		char	   *value = "";
+
+		if (separator != NULL)
+		{
+			*separator = '\0';
+			value = separator + 1;
+		}
+
+		appendStringInfo(buf, "%s%s = %s", optionIndex > 0 ? ", " : "",
+						 quote_identifier(option), quote_literal_cstr(value));
+	}
+	appendStringInfoChar(buf, ')');
+
+	ReleaseSysCache(tuple);
+}
+
+
+/*
+ * StartNodeTransactions claims one connection to each node of nodeIds,
+ * waits until all of them are established and opens remote transactions
+ * on them, each step for all nodes in parallel.  If the transaction has a
+ * remote transaction on a node already, that connection is used.
+ */
+List *
+StartNodeTransactions(List *nodeIds)
+{
+	List	   *connections = NIL;
+	ListCell   *cell;
+
+	foreach(cell, nodeIds)
+	{
+		List	   *nodeConnections = ClaimNodeConnections(lfirst_int(cell), 1);
+
+		if (nodeConnections == NIL)
+			elog(ERROR, "could not claim a connection to node %d",
+				 lfirst_int(cell));
+
+		connections = lappend(connections, linitial(nodeConnections));
+	}
+
+	FinishConnectionEstablishment(connections);
+	BeginRemoteTransactions(connections);
+
+	return connections;
+}
+
+
+/*
+ * ReleaseNodeConnectionList releases the connections of a list for use by
+ * later statements.
+ */
+void
+ReleaseNodeConnectionList(List *connections)
+{
+	ListCell   *cell;
+
+	foreach(cell, connections)
+		ReleaseNodeConnection((NodeConnection *) lfirst(cell));
+}
+
+
+/*
+ * ExecuteCommandsOnNodes runs commands[i] on node nodeIds[i] inside the
+ * remote transactions, all nodes in parallel.  The remote work commits or
+ * aborts with the local transaction.
+ */
+void
+ExecuteCommandsOnNodes(List *nodeIds, List *commands)
+{
+	List	   *connections;
+
+	Assert(list_length(nodeIds) == list_length(commands));
+
+	if (nodeIds == NIL)
+		return;
+
+	connections = StartNodeTransactions(nodeIds);
+	ExecuteRemoteCommandOnEach(connections, commands);
+	ReleaseNodeConnectionList(connections);
+}
+
+
+/*
+ * distdb_shard_ddl_commands is a testing aid returning the commands that
+ * create the first shard of a distributed table (shard index 0), or for a
+ * table that is not distributed, the commands for a shard with id 0.
+ */
+Datum
+distdb_shard_ddl_commands(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	DistTableCacheEntry *entry;
+	int64		shardId = 0;
+	List	   *commands;
+	ListCell   *cell;
+
+	entry = LookupDistTable(relid);
+	if (entry != NULL && entry->isDistributed && entry->shardCount > 0)
+		shardId = entry->shards[0].shardId;
+
+	commands = ShardCreateCommandList(relid, shardId);
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	foreach(cell, commands)
+	{
+		Datum		value = CStringGetTextDatum((char *) lfirst(cell));
+		bool		isNull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value,
+							 &isNull);
+	}
+
+	return (Datum) 0;
+}

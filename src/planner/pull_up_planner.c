@@ -1,0 +1,606 @@
+/*-------------------------------------------------------------------------
+ *
+ * pull_up_planner.c
+ *	  Planning statements the shards cannot run whole: every distributed
+ *	  table becomes a scan of its rows from the shards, and PostgreSQL's
+ *	  planner plans everything else on the coordinator.
+ *
+ * Each distributed table in the statement (at any level: subqueries, CTEs,
+ * sublinks) is replaced by a placeholder range table entry, a call of
+ * distdb.distributed_result(planIndex) whose columns are the table columns
+ * the statement uses.  The table's own filters that the shards can evaluate
+ * go into the shard query with it, and decide which shards are scanned;
+ * with a single-table ORDER BY ... LIMIT, the shards also return only their
+ * first rows.  PostgreSQL's planner then plans the rewritten statement --
+ * joins, aggregates, sorting, window functions, everything -- and
+ * distdb's set_rel_pathlist hook gives each placeholder a single path: the
+ * distributed custom scan that runs its shard query.
+ *
+ * This is always correct but moves the table's filtered rows to the
+ * coordinator; later planner stages push more work down.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planner.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parse_func.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "distdb/distdb.h"
+#include "distdb/distributed_scan.h"
+#include "distdb/planner.h"
+#include "distdb/planner_internal.h"
+#include "distdb/shard_pruning.h"
+
+/* the distributed plans of the statement being planned */
+typedef struct PullUpState
+{
+	List	   *plans;			/* DistributedPlan *, by plan index */
+	ParamListInfo boundParams;
+} PullUpState;
+
+static PullUpState *CurrentPullUp = NULL;
+
+/* finding and renumbering the Vars of one range table entry */
+typedef struct ColumnWalkerContext
+{
+	Index		rti;
+	int			level;			/* sublevels below the entry's query */
+	bool		collect;		/* collect attnos, or renumber */
+	Bitmapset  *attnos;
+	AttrNumber *newAttno;		/* old attno -> new attno, when renumbering */
+} ColumnWalkerContext;
+
+static CustomPathMethods DistributedPathMethods;
+
+static void TransformQuery(Query *query, PullUpState *state);
+static bool TransformWalker(Node *node, PullUpState *state);
+static void ReplaceDistributedTable(Query *query, Index rti,
+									DistTableCacheEntry *entry,
+									PullUpState *state);
+static bool ColumnWalker(Node *node, ColumnWalkerContext *context);
+static bool IsNullableInJoinTree(Node *jtnode, Index rti, bool nullable);
+static void PushDownSortAndLimit(Query *query, Index rti, Query *workerQuery);
+static Plan *PlanDistributedPath(PlannerInfo *root, RelOptInfo *rel,
+								 CustomPath *best_path, List *tlist,
+								 List *clauses, List *custom_plans);
+
+/*
+ * DistributedResultFunctionId returns the oid of the placeholder function
+ * distdb.distributed_result(int).
+ */
+Oid
+DistributedResultFunctionId(void)
+{
+	static Oid	functionId = InvalidOid;
+	Oid			argTypes[1] = {INT4OID};
+
+	if (OidIsValid(functionId) &&
+		SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(functionId)))
+		return functionId;
+	functionId = LookupFuncName(list_make2(makeString(DISTDB_SCHEMA_NAME),
+										   makeString("distributed_result")),
+								1, argTypes, false);
+	return functionId;
+}
+
+/*
+ * PlanWithPullUp plans a statement by pulling the rows of its distributed
+ * tables to the coordinator (see the file header).
+ */
+PlannedStmt *
+PlanWithPullUp(Query *parse, const char *queryString, int cursorOptions,
+			   ParamListInfo boundParams)
+{
+	PullUpState state;
+	PullUpState *previous = CurrentPullUp;
+	PlannedStmt *result;
+	Query	   *query = copyObject(parse);
+
+	memset(&state, 0, sizeof(state));
+	state.boundParams = boundParams;
+	TransformQuery(query, &state);
+
+	CurrentPullUp = &state;
+	PG_TRY();
+	{
+		result = standard_planner(query, queryString, cursorOptions,
+								  boundParams);
+	}
+	PG_FINALLY();
+	{
+		CurrentPullUp = previous;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * TransformQuery replaces the distributed tables of a query and of every
+ * query nested in it.
+ */
+static void
+TransformQuery(Query *query, PullUpState *state)
+{
+	ListCell   *lc;
+	Index		rti = 0;
+	int			originalLength = list_length(query->rtable);
+
+	query_tree_walker(query, TransformWalker, state, 0);
+
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		DistTableCacheEntry *entry;
+
+		rti++;
+		if (rti > originalLength)
+			break;
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		entry = LookupDistTable(rte->relid);
+		if (entry != NULL)
+			ReplaceDistributedTable(query, rti, entry, state);
+	}
+}
+
+/* TransformWalker finds the queries nested in a query */
+static bool
+TransformWalker(Node *node, PullUpState *state)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		TransformQuery((Query *) node, state);
+		return false;
+	}
+	return expression_tree_walker(node, TransformWalker, state);
+}
+
+/*
+ * ColumnWalker collects (or renumbers) the attribute numbers of the Vars
+ * that refer to one range table entry, at any query nesting depth.
+ */
+static bool
+ColumnWalker(Node *node, ColumnWalkerContext *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		if (var->varno != context->rti ||
+			var->varlevelsup != context->level)
+			return false;
+		if (context->collect)
+		{
+			if (var->varattno <= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("whole-row and system column references to distributed tables are not supported in this query yet")));
+			context->attnos = bms_add_member(context->attnos, var->varattno);
+		}
+		else
+		{
+			var->varattno = context->newAttno[var->varattno];
+			var->varnosyn = var->varno;
+			var->varattnosyn = var->varattno;
+		}
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		bool		result;
+
+		context->level++;
+		result = query_tree_walker((Query *) node, ColumnWalker, context, 0);
+		context->level--;
+		return result;
+	}
+	return expression_tree_walker(node, ColumnWalker, context);
+}
+
+/*
+ * IsNullableInJoinTree: whether the entry is on the nullable side of an
+ * outer join, where a WHERE condition on it must not be applied before the
+ * join.
+ */
+static bool
+IsNullableInJoinTree(Node *jtnode, Index rti, bool nullable)
+{
+	if (jtnode == NULL)
+		return false;
+	if (IsA(jtnode, RangeTblRef))
+		return nullable && ((RangeTblRef *) jtnode)->rtindex == rti;
+	if (IsA(jtnode, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+		{
+			if (IsNullableInJoinTree(lfirst(lc), rti, nullable))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *join = (JoinExpr *) jtnode;
+		bool		leftNullable = nullable || join->jointype == JOIN_RIGHT ||
+			join->jointype == JOIN_FULL;
+		bool		rightNullable = nullable || join->jointype == JOIN_LEFT ||
+			join->jointype == JOIN_FULL;
+
+		return IsNullableInJoinTree(join->larg, rti, leftNullable) ||
+			IsNullableInJoinTree(join->rarg, rti, rightNullable);
+	}
+	return false;
+}
+
+/*
+ * ReplaceDistributedTable turns one distributed table of a query into a
+ * placeholder scan of its rows from the shards.
+ */
+static void
+ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
+						PullUpState *state)
+{
+	RangeTblEntry *rte = rt_fetch(rti, query->rtable);
+	RangeTblEntry *placeholder;
+	ColumnWalkerContext columns;
+	List	   *pushed = NIL;
+	List	   *kept = NIL;
+	List	   *columnNames = NIL;
+	List	   *columnVars = NIL;
+	Query	   *workerQuery;
+	DistributedPlan *plan;
+	PruningResult pruning;
+	ListCell   *lc;
+	AttrNumber	attno;
+	int			member = -1;
+	int			planIndex = list_length(state->plans);
+	Relids		onlyThis = bms_make_singleton(rti);
+
+	if (rte->tablesample != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("TABLESAMPLE on distributed tables is not supported yet")));
+	if (rte->securityQuals != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("row-level security on distributed tables is not supported yet")));
+	if (get_parse_rowmark(query, rti) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("SELECT ... FOR UPDATE/SHARE on distributed tables is only supported when the filters select a single shard")));
+	if (query->resultRelation == (int) rti)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("this form of modification of a distributed table is not supported yet")));
+
+	/* the WHERE conditions on this table alone go to the shards */
+	if (query->jointree->quals != NULL &&
+		!IsNullableInJoinTree((Node *) query->jointree, rti, false))
+	{
+		foreach(lc, make_ands_implicit((Expr *) query->jointree->quals))
+		{
+			Node	   *clause = lfirst(lc);
+			Relids		varnos = pull_varnos(NULL, clause);
+
+			if (bms_equal(varnos, onlyThis) && IsShippableFilter(clause))
+				pushed = lappend(pushed, clause);
+			else
+				kept = lappend(kept, clause);
+		}
+		query->jointree->quals = (Node *) make_ands_explicit(kept);
+		if (kept == NIL)
+			query->jointree->quals = NULL;
+	}
+
+	/* the columns the rest of the query uses */
+	memset(&columns, 0, sizeof(columns));
+	columns.rti = rti;
+	columns.collect = true;
+	query_tree_walker(query, ColumnWalker, &columns, 0);
+
+	/* the shard query: SELECT <columns> FROM table WHERE <pushed> */
+	workerQuery = makeNode(Query);
+	workerQuery->commandType = CMD_SELECT;
+	workerQuery->querySource = QSRC_ORIGINAL;
+	workerQuery->canSetTag = true;
+	workerQuery->rtable = list_make1(copyObject(rte));
+	workerQuery->jointree = makeFromExpr(list_make1(makeNode(RangeTblRef)),
+										 NULL);
+	((RangeTblRef *) linitial(workerQuery->jointree->fromlist))->rtindex = 1;
+	if (pushed != NIL)
+	{
+		Node	   *quals = (Node *) make_ands_explicit(copyObject(pushed));
+
+		ChangeVarNodes(quals, rti, 1, 0);
+		workerQuery->jointree->quals = quals;
+	}
+
+	columns.newAttno = palloc0(sizeof(AttrNumber) *
+							   (Max(bms_prev_member(columns.attnos, -1), 0) + 1));
+	attno = 0;
+	while ((member = bms_next_member(columns.attnos, member)) >= 0)
+	{
+		Oid			type;
+		int32		typmod;
+		Oid			collation;
+		Var		   *var;
+
+		get_atttypetypmodcoll(rte->relid, member, &type, &typmod, &collation);
+		var = makeVar(1, member, type, typmod, collation, 0);
+		attno++;
+		columns.newAttno[member] = attno;
+		columnNames = lappend(columnNames,
+							  get_attname(rte->relid, member, false));
+		columnVars = lappend(columnVars, var);
+		workerQuery->targetList =
+			lappend(workerQuery->targetList,
+					makeTargetEntry((Expr *) var, attno,
+									get_attname(rte->relid, member, false),
+									false));
+	}
+	if (attno == 0)
+	{
+		/* nothing is needed but the row count: fetch a constant */
+		Const	   *one = makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+									Int32GetDatum(1), false, true);
+
+		columnNames = list_make1("one");
+		columnVars = list_make1(one);
+		workerQuery->targetList = list_make1(makeTargetEntry((Expr *) one, 1,
+															 "one", false));
+	}
+
+	PushDownSortAndLimit(query, rti, workerQuery);
+
+	pruning = PruneShards(entry,
+						  workerQuery->jointree->quals ?
+						  make_ands_implicit((Expr *) workerQuery->jointree->quals) :
+						  NIL,
+						  state->boundParams);
+
+	plan = palloc0(sizeof(DistributedPlan));
+	plan->kind = DIST_PLAN_SHIP_QUERY;
+	plan->relid = rte->relid;
+	plan->query = workerQuery;
+	plan->shardIndexes = pruning.shardIndexes;
+	plan->pruneValue = pruning.pruneValue;
+	plan->isWrite = false;
+	plan->expectsRows = true;
+	plan->isRouter = false;
+	state->plans = lappend(state->plans, plan);
+
+	/* renumber the query's references to the placeholder's columns */
+	columns.collect = false;
+	columns.level = 0;
+	query_tree_walker(query, ColumnWalker, &columns, 0);
+
+	placeholder = MakeResultPlaceholderRte(rte->eref->aliasname, columnNames,
+										   columnVars, planIndex);
+	placeholder->inFromCl = rte->inFromCl;
+	placeholder->lateral = false;
+
+	/* the table stays in the range table, unreferenced, for privileges */
+	rte->inFromCl = false;
+	query->rtable = lappend(query->rtable, rte);
+	list_nth_cell(query->rtable, rti - 1)->ptr_value = placeholder;
+}
+
+/*
+ * PushDownSortAndLimit lets every shard return only its first rows when
+ * the query is a plain ORDER BY ... LIMIT over this table alone: the
+ * coordinator still sorts and limits, but over few rows.
+ */
+static void
+PushDownSortAndLimit(Query *query, Index rti, Query *workerQuery)
+{
+	Node	   *limit = query->limitCount;
+	ListCell   *lc;
+	int			ref = 0;
+
+	if (limit == NULL || query->sortClause == NIL ||
+		query->hasAggs || query->groupClause != NIL ||
+		query->groupingSets != NIL || query->havingQual != NULL ||
+		query->hasWindowFuncs || query->distinctClause != NIL ||
+		query->hasTargetSRFs || query->setOperations != NULL ||
+		query->jointree->quals != NULL || query->rowMarks != NIL ||
+		list_length(query->jointree->fromlist) != 1 ||
+		!IsA(linitial(query->jointree->fromlist), RangeTblRef) ||
+		((RangeTblRef *) linitial(query->jointree->fromlist))->rtindex != (int) rti)
+		return;
+
+	/* LIMIT n OFFSET m: each shard returns its first n + m rows */
+	if (query->limitOffset != NULL)
+	{
+		Const	   *count = (Const *) limit;
+		Const	   *offset = (Const *) query->limitOffset;
+		int64		total;
+
+		if (!IsA(limit, Const) || !IsA(offset, Const) ||
+			count->constisnull || offset->constisnull ||
+			pg_add_s64_overflow(DatumGetInt64(count->constvalue),
+								DatumGetInt64(offset->constvalue), &total))
+			return;
+		limit = (Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+								   Int64GetDatum(total), false,
+								   FLOAT8PASSBYVAL);
+	}
+	else if (!IsShippableFilter(limit))
+		return;
+
+	foreach(lc, query->sortClause)
+	{
+		SortGroupClause *clause = lfirst(lc);
+		Node	   *expr = get_sortgroupclause_expr(clause, query->targetList);
+
+		if (!bms_equal(pull_varnos(NULL, expr), bms_make_singleton(rti)) ||
+			!IsShippableFilter(expr))
+			return;
+	}
+
+	foreach(lc, query->sortClause)
+	{
+		SortGroupClause *clause = copyObject(lfirst(lc));
+		Node	   *expr = copyObject(get_sortgroupclause_expr(clause,
+															   query->targetList));
+		TargetEntry *tle;
+
+		ChangeVarNodes(expr, rti, 1, 0);
+		ref++;
+		tle = makeTargetEntry((Expr *) expr,
+							  list_length(workerQuery->targetList) + 1,
+							  NULL, true);
+		tle->ressortgroupref = ref;
+		clause->tleSortGroupRef = ref;
+		workerQuery->targetList = lappend(workerQuery->targetList, tle);
+		workerQuery->sortClause = lappend(workerQuery->sortClause, clause);
+	}
+	workerQuery->limitCount = copyObject(limit);
+	workerQuery->limitOption = query->limitOption;
+}
+
+/*
+ * PlaceholderPlanIndex returns the plan index of a placeholder entry, or
+ * -1 for any other range table entry.
+ */
+static int
+PlaceholderPlanIndex(RangeTblEntry *rte)
+{
+	RangeTblFunction *rtfunc;
+	FuncExpr   *call;
+	Const	   *index;
+
+	if (rte->rtekind != RTE_FUNCTION || list_length(rte->functions) != 1)
+		return -1;
+	rtfunc = linitial(rte->functions);
+	if (!IsA(rtfunc->funcexpr, FuncExpr))
+		return -1;
+	call = (FuncExpr *) rtfunc->funcexpr;
+	if (call->funcid != DistributedResultFunctionId() ||
+		list_length(call->args) != 1 || !IsA(linitial(call->args), Const))
+		return -1;
+	index = linitial(call->args);
+	return DatumGetInt32(index->constvalue);
+}
+
+/*
+ * DistdbSetRelPathlist gives a placeholder entry its only path: the
+ * distributed scan.
+ */
+void
+DistdbSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+					 RangeTblEntry *rte)
+{
+	CustomPath *path;
+	int			planIndex;
+	DistributedPlan *plan;
+
+	if (PrevSetRelPathlistHook)
+		PrevSetRelPathlistHook(root, rel, rti, rte);
+
+	if (CurrentPullUp == NULL || rte->rtekind != RTE_FUNCTION)
+		return;
+	planIndex = PlaceholderPlanIndex(rte);
+	if (planIndex < 0 || planIndex >= list_length(CurrentPullUp->plans))
+		return;
+	plan = list_nth(CurrentPullUp->plans, planIndex);
+
+	path = makeNode(CustomPath);
+	path->path.pathtype = T_CustomScan;
+	path->path.parent = rel;
+	path->path.pathtarget = rel->reltarget;
+	path->path.param_info = NULL;
+	path->path.parallel_aware = false;
+	path->path.parallel_safe = false;
+	path->path.parallel_workers = 0;
+	path->path.rows = rel->rows;
+	path->path.startup_cost = 100.0;
+	path->path.total_cost = 100.0 + rel->rows * 0.05 *
+		Max(list_length(plan->shardIndexes), 1);
+	path->path.pathkeys = NIL;
+	path->flags = 0;
+	path->custom_paths = NIL;
+	path->custom_private = list_make1(makeInteger(planIndex));
+	path->methods = &DistributedPathMethods;
+
+	rel->pathlist = NIL;
+	rel->partial_pathlist = NIL;
+	add_path(rel, &path->path);
+}
+
+/*
+ * PlanDistributedPath turns the path into the distributed custom scan,
+ * whose scan tuple has the placeholder's columns.
+ */
+static Plan *
+PlanDistributedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+					List *tlist, List *clauses, List *custom_plans)
+{
+	int			planIndex = intVal(linitial(best_path->custom_private));
+	DistributedPlan *plan = list_nth(CurrentPullUp->plans, planIndex);
+	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
+	RangeTblFunction *rtfunc = linitial(rte->functions);
+	List	   *scanTargetList = NIL;
+	ListCell   *typeCell;
+	ListCell   *typmodCell;
+	ListCell   *collationCell;
+	AttrNumber	attno = 0;
+	CustomScan *scan;
+
+	forthree(typeCell, rtfunc->funccoltypes,
+			 typmodCell, rtfunc->funccoltypmods,
+			 collationCell, rtfunc->funccolcollations)
+	{
+		Var		   *var = makeVar(rel->relid, ++attno, lfirst_oid(typeCell),
+								  lfirst_int(typmodCell),
+								  lfirst_oid(collationCell), 0);
+
+		scanTargetList = lappend(scanTargetList,
+								 makeTargetEntry((Expr *) var, attno,
+												 strVal(list_nth(rtfunc->funccolnames,
+																 attno - 1)),
+												 false));
+	}
+
+	scan = MakeDistributedScan(plan, tlist, scanTargetList);
+	scan->scan.plan.qual = extract_actual_clauses(clauses, false);
+	return &scan->scan.plan;
+}
+
+static CustomPathMethods DistributedPathMethods = {
+	.CustomName = DISTRIBUTED_SCAN_NAME,
+	.PlanCustomPath = PlanDistributedPath,
+};
+
+PG_FUNCTION_INFO_V1(distributed_result);
+
+/*
+ * distributed_result is the function the placeholder entries call.  The
+ * planner always replaces its scan with the distributed scan; reaching it
+ * means a placeholder escaped distdb's planner.
+ */
+Datum
+distributed_result(PG_FUNCTION_ARGS)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("distdb.distributed_result() stands for rows from shards and cannot be called directly")));
+	PG_RETURN_NULL();
+}

@@ -1,0 +1,353 @@
+/*-------------------------------------------------------------------------
+ *
+ * router_planner.c
+ *	  Plans for statements the shards run whole: single-table SELECT,
+ *	  UPDATE and DELETE, and INSERT ... VALUES.
+ *
+ * These plans skip PostgreSQL's planner: the PlannedStmt is a single
+ * distributed custom scan returning the statement's output (rows or
+ * RETURNING), which keeps the coordinator's overhead for router queries
+ * small.  The statement's own range table stays in the PlannedStmt, so the
+ * executor checks the user's privileges on the distributed table before
+ * the scan sends anything to a node.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/planmain.h"
+#include "parser/parsetree.h"
+#include "utils/lsyscache.h"
+
+#include "distdb/deparse.h"
+#include "distdb/distributed_scan.h"
+#include "distdb/planner_internal.h"
+#include "distdb/shard_pruning.h"
+
+static PlannedStmt *BuildDirectPlannedStmt(Query *parse, DistributedPlan *plan,
+										   List *outputList, int cursorOptions);
+
+/*
+ * MakeResultPlaceholderRte builds the range table entry that stands for
+ * rows coming from shards: a call of distdb.distributed_result() with a
+ * column definition list matching the rows.  planIndex identifies the
+ * distributed plan while PostgreSQL's planner runs (pull_up_planner.c).
+ */
+RangeTblEntry *
+MakeResultPlaceholderRte(const char *aliasName, List *columnNames,
+						 List *columnExprs, int planIndex)
+{
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	RangeTblFunction *rtfunc = makeNode(RangeTblFunction);
+	FuncExpr   *call;
+	ListCell   *lc;
+
+	call = makeFuncExpr(DistributedResultFunctionId(), RECORDOID,
+						list_make1(makeConst(INT4OID, -1, InvalidOid,
+											 sizeof(int32),
+											 Int32GetDatum(planIndex),
+											 false, true)),
+						InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	call->funcretset = true;
+
+	rtfunc->funcexpr = (Node *) call;
+	rtfunc->funccolcount = list_length(columnExprs);
+	rtfunc->funccolnames = NIL;
+	foreach(lc, columnNames)
+		rtfunc->funccolnames = lappend(rtfunc->funccolnames,
+									   makeString(pstrdup(lfirst(lc))));
+	foreach(lc, columnExprs)
+	{
+		Node	   *expr = lfirst(lc);
+
+		rtfunc->funccoltypes = lappend_oid(rtfunc->funccoltypes,
+										   exprType(expr));
+		rtfunc->funccoltypmods = lappend_int(rtfunc->funccoltypmods,
+											 exprTypmod(expr));
+		rtfunc->funccolcollations = lappend_oid(rtfunc->funccolcollations,
+												exprCollation(expr));
+	}
+
+	rte->rtekind = RTE_FUNCTION;
+	rte->functions = list_make1(rtfunc);
+	rte->alias = makeAlias(aliasName, NIL);
+	rte->eref = makeAlias(aliasName, rtfunc->funccolnames);
+	rte->inFromCl = true;
+	rte->requiredPerms = 0;
+	return rte;
+}
+
+/*
+ * OutputColumnNames names the columns of a target list.
+ */
+static List *
+OutputColumnNames(List *outputList, List **exprs)
+{
+	List	   *names = NIL;
+	ListCell   *lc;
+	int			position = 0;
+
+	*exprs = NIL;
+	foreach(lc, outputList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->resjunk)
+			continue;
+		position++;
+		names = lappend(names, tle->resname ? tle->resname :
+						psprintf("column%d", position));
+		*exprs = lappend(*exprs, tle->expr);
+	}
+	return names;
+}
+
+/*
+ * BuildDirectPlannedStmt wraps a distributed plan into a PlannedStmt whose
+ * plan is one custom scan producing the non-junk entries of outputList.
+ */
+static PlannedStmt *
+BuildDirectPlannedStmt(Query *parse, DistributedPlan *plan, List *outputList,
+					   int cursorOptions)
+{
+	PlannedStmt *result = makeNode(PlannedStmt);
+	List	   *rtable = list_copy(parse->rtable);
+	List	   *exprs;
+	List	   *names = OutputColumnNames(outputList, &exprs);
+	RangeTblEntry *placeholder;
+	Index		placeholderIndex;
+	List	   *targetList = NIL;
+	List	   *scanTargetList = NIL;
+	ListCell   *nameCell;
+	ListCell   *exprCell;
+	ListCell   *tleCell;
+	AttrNumber	attno = 0;
+	CustomScan *scan;
+	Plan	   *topPlan;
+	RangeTblEntry *distRte = rt_fetch(1, parse->rtable);
+
+	placeholder = MakeResultPlaceholderRte(distRte->eref->aliasname, names,
+										   exprs, -1);
+	rtable = lappend(rtable, placeholder);
+	placeholderIndex = list_length(rtable);
+
+	tleCell = list_head(outputList);
+	forboth(nameCell, names, exprCell, exprs)
+	{
+		Node	   *expr = lfirst(exprCell);
+		TargetEntry *original;
+		TargetEntry *tle;
+		Var		   *scanVar;
+
+		/* the next non-junk output entry, for its origin columns */
+		while (((TargetEntry *) lfirst(tleCell))->resjunk)
+			tleCell = lnext(outputList, tleCell);
+		original = lfirst(tleCell);
+		tleCell = lnext(outputList, tleCell);
+
+		attno++;
+		scanVar = makeVar(placeholderIndex, attno, exprType(expr),
+						  exprTypmod(expr), exprCollation(expr), 0);
+		scanTargetList = lappend(scanTargetList,
+								 makeTargetEntry((Expr *) scanVar, attno,
+												 pstrdup(lfirst(nameCell)),
+												 false));
+		tle = makeTargetEntry((Expr *) makeVar(INDEX_VAR, attno,
+											   exprType(expr),
+											   exprTypmod(expr),
+											   exprCollation(expr), 0),
+							  attno, original->resname, false);
+		tle->resorigtbl = original->resorigtbl;
+		tle->resorigcol = original->resorigcol;
+		targetList = lappend(targetList, tle);
+	}
+
+	scan = MakeDistributedScan(plan, targetList, scanTargetList);
+	topPlan = &scan->scan.plan;
+	if (cursorOptions & CURSOR_OPT_SCROLL)
+		topPlan = materialize_finished_plan(topPlan);
+
+	result->commandType = parse->commandType;
+	result->queryId = parse->queryId;
+	result->hasReturning = (parse->returningList != NIL);
+	result->hasModifyingCTE = false;
+	result->canSetTag = parse->canSetTag;
+	result->transientPlan = false;
+	result->dependsOnRole = false;
+	result->parallelModeNeeded = false;
+	result->jitFlags = 0;
+	result->planTree = topPlan;
+	result->rtable = rtable;
+	result->resultRelations = NIL;
+	result->appendRelations = NIL;
+	result->subplans = NIL;
+	result->rewindPlanIDs = NULL;
+	result->rowMarks = NIL;
+	result->relationOids = list_make1_oid(plan->relid);
+	result->invalItems = NIL;
+	result->paramExecTypes = NIL;
+	result->utilityStmt = NULL;
+	result->stmt_location = parse->stmt_location;
+	result->stmt_len = parse->stmt_len;
+	return result;
+}
+
+/*
+ * WhereConjuncts returns the statement's WHERE clause as a list of AND-ed
+ * conditions.
+ */
+static List *
+WhereConjuncts(Query *parse)
+{
+	Node	   *quals = parse->jointree->quals;
+
+	if (quals == NULL)
+		return NIL;
+	return make_ands_implicit((Expr *) quals);
+}
+
+/*
+ * CheckDistributionColumnUnchanged refuses an UPDATE that assigns the
+ * distribution column anything but its own value: the row would have to
+ * move to another shard.
+ */
+static void
+CheckDistributionColumnUnchanged(Query *parse, DistTableCacheEntry *entry)
+{
+	ListCell   *lc;
+
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+
+		if (tle->resjunk || tle->resno != entry->distAttnum)
+			continue;
+		while (IsA(expr, RelabelType))
+			expr = (Node *) ((RelabelType *) expr)->arg;
+		if (IsA(expr, Var) && ((Var *) expr)->varno == 1 &&
+			((Var *) expr)->varattno == entry->distAttnum)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot modify the distribution column \"%s\" of table \"%s\"",
+						get_attname(entry->relid, entry->distAttnum, false),
+						get_rel_name(entry->relid)),
+				 errdetail("Rows cannot move between shards yet."),
+				 errhint("Delete the row and insert it with the new value.")));
+	}
+}
+
+/*
+ * PlanShippedStatement plans a single-table SELECT, UPDATE or DELETE that
+ * the shards can run whole.  For a SELECT it returns NULL when that is not
+ * possible (or when the filters do not pin a single shard) and the caller
+ * plans it otherwise; UPDATE and DELETE it ships to every shard their
+ * filters allow, or refuses clearly.
+ */
+PlannedStmt *
+PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
+{
+	bool		isSelect = (parse->commandType == CMD_SELECT);
+	DistTableCacheEntry *entry;
+	DistributedPlan *plan;
+	PruningResult pruning;
+	RangeTblEntry *rte;
+
+	if (!QueryIsDeparsable(parse) ||
+		ContainsSequenceFunctions((Node *) parse))
+	{
+		if (isSelect)
+			return NULL;
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("this form of %s on a distributed table is not supported yet",
+						parse->commandType == CMD_UPDATE ? "UPDATE" : "DELETE"),
+				 errdetail("UPDATE and DELETE on distributed tables cannot yet use FROM, USING, subqueries, CTEs, ON CONFLICT or sequence functions.")));
+	}
+
+	rte = rt_fetch(1, parse->rtable);
+	entry = LookupDistTable(rte->relid);
+	if (entry == NULL)
+		return NULL;
+	if (!isSelect)
+		CheckDistributionColumnUnchanged(parse, entry);
+
+	pruning = PruneShards(entry, WhereConjuncts(parse), boundParams);
+
+	/* a SELECT goes whole only to a single shard */
+	if (isSelect && pruning.pruneValue == NULL &&
+		list_length(pruning.shardIndexes) != 1)
+		return NULL;
+
+	plan = palloc0(sizeof(DistributedPlan));
+	plan->kind = DIST_PLAN_SHIP_QUERY;
+	plan->relid = rte->relid;
+	plan->query = copyObject(parse);
+	plan->shardIndexes = pruning.shardIndexes;
+	plan->pruneValue = pruning.pruneValue;
+	plan->isWrite = !isSelect || parse->rowMarks != NIL;
+	plan->expectsRows = isSelect || parse->returningList != NIL;
+	plan->isRouter = (pruning.pruneValue != NULL ||
+					  list_length(pruning.shardIndexes) == 1);
+
+	return BuildDirectPlannedStmt(parse, plan,
+								  isSelect ? parse->targetList :
+								  parse->returningList,
+								  cursorOptions);
+}
+
+/*
+ * PlanDistributedInsert plans INSERT ... VALUES (one row or many) and
+ * INSERT ... DEFAULT VALUES into a distributed table.  The rows are
+ * evaluated on the coordinator when the statement runs -- so defaults,
+ * sequences and volatile functions are computed once, there -- and each is
+ * sent to the shard its distribution value hashes to.
+ */
+PlannedStmt *
+PlanDistributedInsert(Query *parse, int cursorOptions)
+{
+	DistributedPlan *plan;
+	ListCell   *lc;
+	int			rti = 0;
+
+	if (parse->onConflict != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("INSERT ... ON CONFLICT into a distributed table is not supported yet")));
+	if (parse->cteList != NIL || parse->hasSubLinks ||
+		parse->hasModifyingCTE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("INSERT into a distributed table with subqueries or CTEs is not supported yet")));
+	if (parse->resultRelation != 1)
+		elog(ERROR, "unexpected result relation %d in INSERT",
+			 parse->resultRelation);
+
+	foreach(lc, parse->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		rti++;
+		if (rti == 1 || rte->rtekind == RTE_VALUES)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("INSERT ... SELECT into a distributed table is not supported yet")));
+	}
+
+	plan = palloc0(sizeof(DistributedPlan));
+	plan->kind = DIST_PLAN_INSERT_VALUES;
+	plan->relid = rt_fetch(1, parse->rtable)->relid;
+	plan->query = copyObject(parse);
+	plan->isWrite = true;
+	plan->expectsRows = (parse->returningList != NIL);
+	plan->isRouter = false;
+
+	return BuildDirectPlannedStmt(parse, plan, parse->returningList,
+								  cursorOptions);
+}

@@ -1,0 +1,95 @@
+/*-------------------------------------------------------------------------
+ *
+ * shippable.c
+ *	  Which expressions may be evaluated on the shards instead of the
+ *	  coordinator.
+ *
+ * Expressions are printed and evaluated on the nodes by name, so they
+ * must mean the same there.  Sequence functions do not: sequences live on
+ * the coordinator only.  Filters pushed below the coordinator's plan must
+ * also be free of anything bound to the coordinator's execution:
+ * subqueries, executor parameters, references to outer queries, and
+ * volatile functions (whose number of calls would change).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "utils/fmgroids.h"
+
+#include "distdb/planner_internal.h"
+
+/* walker for ContainsSequenceFunctions */
+static bool
+SequenceFunctionWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, FuncExpr))
+	{
+		Oid			funcid = ((FuncExpr *) node)->funcid;
+
+		if (funcid == F_NEXTVAL || funcid == F_CURRVAL ||
+			funcid == F_SETVAL_REGCLASS_INT8 ||
+			funcid == F_SETVAL_REGCLASS_INT8_BOOL || funcid == F_LASTVAL)
+			return true;
+	}
+	if (IsA(node, NextValueExpr))
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, SequenceFunctionWalker,
+								 context, 0);
+	return expression_tree_walker(node, SequenceFunctionWalker, context);
+}
+
+/*
+ * ContainsSequenceFunctions: whether the expression or query calls a
+ * sequence function.
+ */
+bool
+ContainsSequenceFunctions(Node *node)
+{
+	return SequenceFunctionWalker(node, NULL);
+}
+
+/* walker for IsShippableFilter: true means "not shippable" */
+static bool
+UnshippableWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	switch (nodeTag(node))
+	{
+		case T_Var:
+			return ((Var *) node)->varlevelsup != 0;
+		case T_Param:
+			return ((Param *) node)->paramkind != PARAM_EXTERN;
+		case T_SubLink:
+		case T_SubPlan:
+		case T_AlternativeSubPlan:
+		case T_Aggref:
+		case T_WindowFunc:
+		case T_GroupingFunc:
+		case T_PlaceHolderVar:
+		case T_NextValueExpr:
+		case T_CurrentOfExpr:
+			return true;
+		default:
+			break;
+	}
+	return expression_tree_walker(node, UnshippableWalker, context);
+}
+
+/*
+ * IsShippableFilter: whether a condition on one table may be evaluated by
+ * the shards instead of the coordinator.
+ */
+bool
+IsShippableFilter(Node *clause)
+{
+	return !UnshippableWalker(clause, NULL) &&
+		!contain_volatile_functions(clause) &&
+		!ContainsSequenceFunctions(clause);
+}
