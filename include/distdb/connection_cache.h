@@ -17,6 +17,8 @@
 
 #include "lib/ilist.h"
 #include "libpq-fe.h"
+#include "storage/latch.h"
+#include "utils/hsearch.h"
 
 typedef enum RemoteXactState
 {
@@ -41,6 +43,9 @@ typedef struct NodeConnection
 								 * side has savepoints for (1 = top level) */
 	bool		wroteData;		/* a write was sent in this transaction */
 	char	   *timeZone;		/* TimeZone last set on the remote session */
+	WaitEventSet *waitSet;		/* latch, postmaster death and the socket */
+	HTAB	   *preparedStatements; /* statements prepared on the node */
+	int			preparedCount;
 } NodeConnection;
 
 extern void InitializeConnectionCache(void);
@@ -63,6 +68,10 @@ extern void FinishConnectionEstablishment(List *connections);
 extern void ReleaseNodeConnection(NodeConnection *connection);
 extern void ReleaseAllNodeConnections(void);
 extern void CloseNodeConnection(NodeConnection *connection);
+
+/* wait for the connection's socket (and the latch); serves interrupts */
+extern void WaitForNodeSocket(NodeConnection *connection, bool forRead,
+							  bool forWrite);
 
 /* every cached connection of this backend (NodeConnection *) */
 extern List *AllNodeConnections(void);

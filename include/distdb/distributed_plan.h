@@ -32,11 +32,18 @@ typedef struct DistributedPlan
 	List	   *shardIndexes;	/* IntList */
 	Expr	   *pruneValue;
 
+	/* DIST_PLAN_SHIP_QUERY: the query's text is prefix + shard name + suffix */
+	char	   *queryPrefix;
+	char	   *querySuffix;
+
 	bool		isWrite;		/* modifies or locks rows */
 	bool		expectsRows;	/* returns rows (SELECT or RETURNING) */
 	bool		isRouter;		/* the whole user statement goes to one shard */
 } DistributedPlan;
 
+extern DistributedPlan *MakeShipQueryPlan(Oid relid, Query *query,
+										  List *shardIndexes, Expr *pruneValue,
+										  bool isWrite, bool expectsRows);
 extern List *SerializeDistributedPlan(DistributedPlan *plan);
 extern DistributedPlan *DeserializeDistributedPlan(List *private);
 

@@ -22,6 +22,8 @@ typedef struct RemoteParams
 
 extern void SendRemoteQuery(NodeConnection *connection, const char *sql,
 							const RemoteParams *params, bool singleRowMode);
+extern void SendRemotePrepared(NodeConnection *connection, const char *sql,
+							   const RemoteParams *params, bool singleRowMode);
 extern PGresult *WaitForRemoteResult(NodeConnection *connection);
 extern void WaitForConnectionFlush(NodeConnection *connection);
 

@@ -518,12 +518,57 @@ void
 CloseNodeConnection(NodeConnection *connection)
 {
 	dlist_delete(&connection->listNode);
+	if (connection->waitSet != NULL)
+		FreeWaitEventSet(connection->waitSet);
 	if (connection->pgconn != NULL)
 		PQfinish(connection->pgconn);
 	if (connection->timeZone != NULL)
 		pfree(connection->timeZone);
+	if (connection->preparedStatements != NULL)
+		hash_destroy(connection->preparedStatements);
 	pfree(connection->nodeName);
 	pfree(connection);
+}
+
+/* position of the socket event in a connection's wait event set */
+#define SOCKET_EVENT_POSITION 2
+
+/*
+ * WaitForNodeSocket waits until the connection's socket is readable and/or
+ * writable, or the latch is set, and serves interrupts.  The wait event set
+ * lives as long as the connection, which spares creating one per wait.
+ */
+void
+WaitForNodeSocket(NodeConnection *connection, bool forRead, bool forWrite)
+{
+	WaitEvent	event;
+	uint32		events = 0;
+
+	if (connection->waitSet == NULL)
+	{
+		WaitEventSet *set = CreateWaitEventSet(ConnectionContext, 3);
+
+		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL,
+						  NULL);
+		if (AddWaitEventToSet(set, WL_SOCKET_READABLE,
+							  PQsocket(connection->pgconn), NULL,
+							  NULL) != SOCKET_EVENT_POSITION)
+			elog(ERROR, "unexpected wait event position");
+		connection->waitSet = set;
+	}
+
+	if (forRead)
+		events |= WL_SOCKET_READABLE;
+	if (forWrite)
+		events |= WL_SOCKET_WRITEABLE;
+	ModifyWaitEvent(connection->waitSet, SOCKET_EVENT_POSITION, events, NULL);
+
+	if (WaitEventSetWait(connection->waitSet, -1, &event, 1,
+						 PG_WAIT_EXTENSION) == 1 &&
+		(event.events & WL_LATCH_SET))
+		ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
 }
 
 /*

@@ -16,12 +16,16 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "common/hashfn.h"
+#include "lib/stringinfo.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 
 #include "distdb/distdb.h"
 #include "distdb/remote_command.h"
 
-static void WaitForSocket(NodeConnection *connection, bool forRead,
-						  bool forWrite);
+static PGresult *CollectResults(NodeConnection *connection);
+
 
 /*
  * LogRemoteCommand reports a command about to be sent, when
@@ -36,28 +40,6 @@ LogRemoteCommand(NodeConnection *connection, const char *sql)
 			(errmsg("issuing %s", sql),
 			 errdetail("on node %s:%d", connection->nodeName,
 					   connection->nodePort)));
-}
-
-/*
- * WaitForSocket waits until the connection's socket is readable and/or
- * writable, serving interrupts meanwhile.
- */
-static void
-WaitForSocket(NodeConnection *connection, bool forRead, bool forWrite)
-{
-	int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
-	int			rc;
-
-	if (forRead)
-		events |= WL_SOCKET_READABLE;
-	if (forWrite)
-		events |= WL_SOCKET_WRITEABLE;
-
-	rc = WaitLatchOrSocket(MyLatch, events, PQsocket(connection->pgconn), -1,
-						   PG_WAIT_EXTENSION);
-	if (rc & WL_LATCH_SET)
-		ResetLatch(MyLatch);
-	CHECK_FOR_INTERRUPTS();
 }
 
 /*
@@ -76,7 +58,7 @@ WaitForConnectionFlush(NodeConnection *connection)
 		if (rc < 0)
 			ThrowConnectionError(connection);
 		/* reading too: the node may wait for us to read its output */
-		WaitForSocket(connection, true, true);
+		WaitForNodeSocket(connection, true, true);
 		if (PQconsumeInput(connection->pgconn) == 0)
 			ThrowConnectionError(connection);
 	}
@@ -106,6 +88,94 @@ SendRemoteQuery(NodeConnection *connection, const char *sql,
 	WaitForConnectionFlush(connection);
 }
 
+/* statements prepared on one connection, by hash of text and types */
+typedef struct PreparedStatementEntry
+{
+	uint64		key;
+	char	   *text;			/* the statement and its parameter types */
+	char		name[NAMEDATALEN];
+} PreparedStatementEntry;
+
+/* how many statements distdb prepares on one connection at most */
+#define MAX_PREPARED_PER_CONNECTION 512
+
+/*
+ * SendRemotePrepared sends a parameterized query as a statement prepared
+ * on the node, preparing it on first use, so that the node parses and
+ * plans it only once per connection.  Past the per-connection limit (or on
+ * a hash collision) the query is sent as is.
+ */
+void
+SendRemotePrepared(NodeConnection *connection, const char *sql,
+				   const RemoteParams *params, bool singleRowMode)
+{
+	StringInfoData text;
+	uint64		key;
+	PreparedStatementEntry *entry;
+	bool		found;
+	int			i;
+
+	initStringInfo(&text);
+	appendStringInfoString(&text, sql);
+	for (i = 0; i < params->count; i++)
+		appendStringInfo(&text, " %u", params->types[i]);
+	key = hash_bytes_extended((const unsigned char *) text.data, text.len, 0);
+
+	if (connection->preparedStatements == NULL)
+	{
+		HASHCTL		info;
+
+		memset(&info, 0, sizeof(info));
+		info.keysize = sizeof(uint64);
+		info.entrysize = sizeof(PreparedStatementEntry);
+		info.hcxt = GetMemoryChunkContext(connection);
+		connection->preparedStatements =
+			hash_create("distdb prepared statements", 64, &info,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+
+	entry = hash_search(connection->preparedStatements, &key, HASH_FIND, NULL);
+	if (entry != NULL && strcmp(entry->text, text.data) != 0)
+	{
+		SendRemoteQuery(connection, sql, params, singleRowMode);
+		return;
+	}
+	if (entry == NULL)
+	{
+		PGresult   *result;
+		char		name[NAMEDATALEN];
+
+		if (connection->preparedCount >= MAX_PREPARED_PER_CONNECTION)
+		{
+			SendRemoteQuery(connection, sql, params, singleRowMode);
+			return;
+		}
+		snprintf(name, sizeof(name), "distdb_%d", connection->preparedCount);
+		LogRemoteCommand(connection, sql);
+		if (PQsendPrepare(connection->pgconn, name, sql, params->count,
+						  params->types) == 0)
+			ThrowConnectionError(connection);
+		WaitForConnectionFlush(connection);
+		result = CollectResults(connection);
+		if (result != NULL)
+			PQclear(result);
+
+		entry = hash_search(connection->preparedStatements, &key, HASH_ENTER,
+							&found);
+		entry->text = MemoryContextStrdup(GetMemoryChunkContext(connection),
+										  text.data);
+		strlcpy(entry->name, name, NAMEDATALEN);
+		connection->preparedCount++;
+	}
+
+	if (PQsendQueryPrepared(connection->pgconn, entry->name, params->count,
+							params->values, NULL, NULL, 0) == 0)
+		ThrowConnectionError(connection);
+	if (singleRowMode && PQsetSingleRowMode(connection->pgconn) == 0)
+		elog(ERROR, "could not switch to single-row mode");
+	WaitForConnectionFlush(connection);
+}
+
 /*
  * WaitForRemoteResult waits for and returns the next result of the
  * command running on the connection, or NULL when it has no more.
@@ -115,7 +185,7 @@ WaitForRemoteResult(NodeConnection *connection)
 {
 	while (PQisBusy(connection->pgconn))
 	{
-		WaitForSocket(connection, true, false);
+		WaitForNodeSocket(connection, true, false);
 		if (PQconsumeInput(connection->pgconn) == 0)
 			ThrowConnectionError(connection);
 	}
@@ -319,7 +389,7 @@ SendRemoteCopyData(NodeConnection *connection, const char *data, int len)
 			break;
 		if (rc < 0)
 			ThrowConnectionError(connection);
-		WaitForSocket(connection, true, true);
+		WaitForNodeSocket(connection, true, true);
 		if (PQconsumeInput(connection->pgconn) == 0 ||
 			PQflush(connection->pgconn) < 0)
 			ThrowConnectionError(connection);
@@ -344,7 +414,7 @@ FinishRemoteCopy(NodeConnection *connection)
 			break;
 		if (rc < 0)
 			ThrowConnectionError(connection);
-		WaitForSocket(connection, true, true);
+		WaitForNodeSocket(connection, true, true);
 		if (PQconsumeInput(connection->pgconn) == 0)
 			ThrowConnectionError(connection);
 	}

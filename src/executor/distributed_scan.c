@@ -128,20 +128,22 @@ ParamsWalker(Node *node, int *maxParam)
 
 /*
  * BuildRemoteParams converts the statement's parameters that the query
- * uses into text, to be sent along with it.  Must run under the deparse
- * settings, so that values print the way the nodes read them.
+ * uses into text, to be sent along with it, printed under the deparse
+ * settings so that the nodes read them back the same.
  */
 static RemoteParams *
 BuildRemoteParams(Query *query, ParamListInfo paramList)
 {
 	RemoteParams *params;
 	int			maxParam = 0;
+	int			nestLevel;
 	int			i;
 
 	ParamsWalker((Node *) query, &maxParam);
 	if (maxParam == 0 || paramList == NULL)
 		return NULL;
 
+	nestLevel = PushDeparseSettings();
 	params = palloc0(sizeof(RemoteParams));
 	params->count = maxParam;
 	params->types = palloc0(sizeof(Oid) * maxParam);
@@ -179,6 +181,7 @@ BuildRemoteParams(Query *query, ParamListInfo paramList)
 													  param->value);
 		}
 	}
+	PopDeparseSettings(nestLevel);
 	return params;
 }
 
@@ -213,10 +216,9 @@ BuildShipQueryTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 {
 	List	   *shardIndexes = plan->shardIndexes;
 	List	   *tasks = NIL;
-	DeparsedShardQuery *deparsed;
+	DeparsedShardQuery deparsed;
 	RemoteParams *params;
 	ListCell   *lc;
-	int			nestLevel;
 
 	if (plan->pruneValue != NULL)
 	{
@@ -235,8 +237,8 @@ BuildShipQueryTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 														 exprType((Node *) plan->pruneValue)));
 	}
 
-	nestLevel = PushDeparseSettings();
-	deparsed = DeparseShardQuery(plan->query);
+	deparsed.prefix = plan->queryPrefix;
+	deparsed.suffix = plan->querySuffix;
 	params = BuildRemoteParams(plan->query, estate->es_param_list_info);
 	foreach(lc, shardIndexes)
 	{
@@ -244,11 +246,10 @@ BuildShipQueryTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 
 		tasks = lappend(tasks,
 						MakeTask(entry, shardIndex,
-								 ShardQueryString(deparsed,
+								 ShardQueryString(&deparsed,
 												  entry->shards[shardIndex].shardName),
 								 params));
 	}
-	PopDeparseSettings(nestLevel);
 	return tasks;
 }
 

@@ -201,8 +201,12 @@ StartNextTask(ConnectionTasks *connectionTasks, bool expectsRows)
 	}
 	task = list_nth(connectionTasks->tasks, connectionTasks->nextTask++);
 	connectionTasks->currentTask = task;
-	SendRemoteQuery(connectionTasks->connection, task->queryString,
-					task->params, expectsRows);
+	if (task->params != NULL)
+		SendRemotePrepared(connectionTasks->connection, task->queryString,
+						   task->params, expectsRows);
+	else
+		SendRemoteQuery(connectionTasks->connection, task->queryString,
+						NULL, expectsRows);
 }
 
 /*
@@ -255,9 +259,30 @@ WaitForBusyConnections(TaskExecution *execution)
 	WaitEventSet *set;
 	WaitEvent  *events;
 	ListCell   *lc;
+	ConnectionTasks *onlyBusy = NULL;
 	int			count = 0;
 	int			nevents;
 	int			i;
+
+	/* one busy connection: wait with its own long-lived wait event set */
+	foreach(lc, execution->connectionTasks)
+	{
+		ConnectionTasks *connectionTasks = lfirst(lc);
+
+		if (connectionTasks->currentTask != NULL)
+		{
+			onlyBusy = connectionTasks;
+			count++;
+		}
+	}
+	if (count == 1)
+	{
+		WaitForNodeSocket(onlyBusy->connection, true, false);
+		if (PQconsumeInput(onlyBusy->connection->pgconn) == 0)
+			ThrowConnectionError(onlyBusy->connection);
+		return;
+	}
+	count = 0;
 
 	set = CreateWaitEventSet(CurrentMemoryContext,
 							 list_length(execution->connectionTasks) + 2);

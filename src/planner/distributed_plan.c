@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * distributed_plan.c
- *	  Storing a DistributedPlan in a CustomScan's custom_private list.
+ *	  Building DistributedPlans and storing them in a CustomScan's
+ *	  custom_private list.
  *
  * Plans are copied (plan cache) and may be printed, so custom_private must
  * hold only node types PostgreSQL can copy and print: the plan is flattened
@@ -13,6 +14,7 @@
 
 #include "nodes/value.h"
 
+#include "distdb/deparse.h"
 #include "distdb/distributed_plan.h"
 
 /* positions of the fields in custom_private */
@@ -24,6 +26,8 @@ enum DistributedPlanPrivateIndex
 	DistPrivateShardIndexes,
 	DistPrivatePruneValue,
 	DistPrivateFlags,
+	DistPrivateQueryPrefix,
+	DistPrivateQuerySuffix,
 	DistPrivateCount
 };
 
@@ -33,6 +37,42 @@ enum DistributedPlanPrivateIndex
 #define DIST_FLAG_IS_ROUTER 4
 
 /*
+ * MakeShipQueryPlan builds the plan of a statement sent whole to shards,
+ * deparsing it now: its text only needs the shard name at execution.
+ */
+DistributedPlan *
+MakeShipQueryPlan(Oid relid, Query *query, List *shardIndexes,
+				  Expr *pruneValue, bool isWrite, bool expectsRows)
+{
+	DistributedPlan *plan = palloc0(sizeof(DistributedPlan));
+	DeparsedShardQuery *deparsed;
+	int			nestLevel;
+
+	plan->kind = DIST_PLAN_SHIP_QUERY;
+	plan->relid = relid;
+	plan->query = query;
+	plan->shardIndexes = shardIndexes;
+	plan->pruneValue = pruneValue;
+	plan->isWrite = isWrite;
+	plan->expectsRows = expectsRows;
+	plan->isRouter = (pruneValue != NULL || list_length(shardIndexes) == 1);
+
+	nestLevel = PushDeparseSettings();
+	deparsed = DeparseShardQuery(query);
+	PopDeparseSettings(nestLevel);
+	plan->queryPrefix = deparsed->prefix;
+	plan->querySuffix = deparsed->suffix;
+	return plan;
+}
+
+/* a string field as a node, or NULL */
+static Node *
+StringOrNull(char *value)
+{
+	return value ? (Node *) makeString(value) : NULL;
+}
+
+/*
  * SerializeDistributedPlan flattens a plan into a list for custom_private.
  */
 List *
@@ -40,6 +80,7 @@ SerializeDistributedPlan(DistributedPlan *plan)
 {
 	int			flags = 0;
 	List	   *shardIndexes = NIL;
+	List	   *private = NIL;
 	ListCell   *lc;
 
 	if (plan->isWrite)
@@ -52,12 +93,23 @@ SerializeDistributedPlan(DistributedPlan *plan)
 	foreach(lc, plan->shardIndexes)
 		shardIndexes = lappend(shardIndexes, makeInteger(lfirst_int(lc)));
 
-	return lappend(list_make5(makeInteger(plan->kind),
-							  makeInteger((int) plan->relid),
-							  plan->query,
-							  shardIndexes,
-							  plan->pruneValue),
-				   makeInteger(flags));
+	private = lappend(private, makeInteger(plan->kind));
+	private = lappend(private, makeInteger((int) plan->relid));
+	private = lappend(private, plan->query);
+	private = lappend(private, shardIndexes);
+	private = lappend(private, plan->pruneValue);
+	private = lappend(private, makeInteger(flags));
+	private = lappend(private, StringOrNull(plan->queryPrefix));
+	private = lappend(private, StringOrNull(plan->querySuffix));
+	Assert(list_length(private) == DistPrivateCount);
+	return private;
+}
+
+/* a string field from its node */
+static char *
+StringValueOrNull(Node *node)
+{
+	return node ? strVal(node) : NULL;
 }
 
 /*
@@ -81,5 +133,7 @@ DeserializeDistributedPlan(List *private)
 	plan->isWrite = (flags & DIST_FLAG_IS_WRITE) != 0;
 	plan->expectsRows = (flags & DIST_FLAG_EXPECTS_ROWS) != 0;
 	plan->isRouter = (flags & DIST_FLAG_IS_ROUTER) != 0;
+	plan->queryPrefix = StringValueOrNull(list_nth(private, DistPrivateQueryPrefix));
+	plan->querySuffix = StringValueOrNull(list_nth(private, DistPrivateQuerySuffix));
 	return plan;
 }

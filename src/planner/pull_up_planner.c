@@ -376,14 +376,8 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 						  NIL,
 						  state->boundParams);
 
-	plan = palloc0(sizeof(DistributedPlan));
-	plan->kind = DIST_PLAN_SHIP_QUERY;
-	plan->relid = rte->relid;
-	plan->query = workerQuery;
-	plan->shardIndexes = pruning.shardIndexes;
-	plan->pruneValue = pruning.pruneValue;
-	plan->isWrite = false;
-	plan->expectsRows = true;
+	plan = MakeShipQueryPlan(rte->relid, workerQuery, pruning.shardIndexes,
+							 pruning.pruneValue, false, true);
 	plan->isRouter = false;
 	state->plans = lappend(state->plans, plan);
 

@@ -284,16 +284,10 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 		list_length(pruning.shardIndexes) != 1)
 		return NULL;
 
-	plan = palloc0(sizeof(DistributedPlan));
-	plan->kind = DIST_PLAN_SHIP_QUERY;
-	plan->relid = rte->relid;
-	plan->query = copyObject(parse);
-	plan->shardIndexes = pruning.shardIndexes;
-	plan->pruneValue = pruning.pruneValue;
-	plan->isWrite = !isSelect || parse->rowMarks != NIL;
-	plan->expectsRows = isSelect || parse->returningList != NIL;
-	plan->isRouter = (pruning.pruneValue != NULL ||
-					  list_length(pruning.shardIndexes) == 1);
+	plan = MakeShipQueryPlan(rte->relid, copyObject(parse),
+							 pruning.shardIndexes, pruning.pruneValue,
+							 !isSelect || parse->rowMarks != NIL,
+							 isSelect || parse->returningList != NIL);
 
 	return BuildDirectPlannedStmt(parse, plan,
 								  isSelect ? parse->targetList :
