@@ -11,6 +11,7 @@
 
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
+#include "utils/tuplestore.h"
 
 #include "distdb/connection_cache.h"
 #include "distdb/remote_command.h"
@@ -43,6 +44,15 @@ typedef struct TaskExecution
 	bool		started;
 	bool		finished;
 	uint64		rowsProcessed;	/* sum of the commands' row counts */
+
+	/*
+	 * Rows read through a connection of a remote transaction are buffered
+	 * here, so the connection is free for the transaction's next command
+	 * (another scan of the same plan, say) as soon as this one completes.
+	 */
+	bool		buffered;
+	Tuplestorestate *buffer;
+	TupleTableSlot *bufferSlot; /* reads from the buffer */
 
 	/* converting result rows */
 	TupleDesc	tupleDesc;

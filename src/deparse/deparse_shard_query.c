@@ -105,8 +105,20 @@ AppendTargetList(DeparseContext *context, StringInfo buf, List *targetList)
 			continue;
 		if (!first)
 			appendStringInfoString(buf, ", ");
-		appendStringInfoString(buf, DeparseExpr(context, (Node *) tle->expr));
 		first = false;
+
+		/*
+		 * A whole-row reference is printed as the bare table alias: "t.*"
+		 * would expand into the columns.
+		 */
+		if (IsA(tle->expr, Var) && ((Var *) tle->expr)->varattno == 0 &&
+			((Var *) tle->expr)->varlevelsup == 0)
+		{
+			appendStringInfoString(buf,
+								   quote_identifier(context->rte->eref->aliasname));
+			continue;
+		}
+		appendStringInfoString(buf, DeparseExpr(context, (Node *) tle->expr));
 	}
 }
 

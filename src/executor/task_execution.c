@@ -28,6 +28,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "miscadmin.h"
 
 #include "distdb/distdb.h"
 #include "distdb/remote_transaction.h"
@@ -39,6 +40,7 @@ static void StoreRow(TaskExecution *execution, PGresult *result,
 					 TupleTableSlot *slot);
 static void WaitForBusyConnections(TaskExecution *execution);
 static void SyncTimeZone(NodeConnection *connection);
+static bool FetchNextRow(TaskExecution *execution, TupleTableSlot *slot);
 
 /*
  * CreateTaskExecution prepares to run tasks whose rows (if any) have the
@@ -174,6 +176,11 @@ StartExecution(TaskExecution *execution)
 	FinishConnectionEstablishment(allConnections);
 	if (needsTransaction)
 		BeginRemoteTransactions(allConnections);
+	foreach(lc, allConnections)
+	{
+		if (((NodeConnection *) lfirst(lc))->xactState != REMOTE_XACT_NONE)
+			execution->buffered = true;
+	}
 
 	foreach(lc, execution->connectionTasks)
 	{
@@ -328,9 +335,42 @@ WaitForBusyConnections(TaskExecution *execution)
 bool
 TaskExecutionNextTuple(TaskExecution *execution, TupleTableSlot *slot)
 {
+	ListCell   *lc;
+
 	if (!execution->started)
 		StartExecution(execution);
+	if (!execution->buffered)
+		return FetchNextRow(execution, slot);
 
+	/* read everything, free the connections, then return the rows */
+	if (execution->buffer == NULL)
+	{
+		execution->buffer = tuplestore_begin_heap(false, false, work_mem);
+		while (FetchNextRow(execution, slot))
+			tuplestore_puttupleslot(execution->buffer, slot);
+		foreach(lc, execution->connectionTasks)
+			ReleaseNodeConnection(((ConnectionTasks *) lfirst(lc))->connection);
+		execution->bufferSlot =
+			MakeSingleTupleTableSlot(execution->tupleDesc,
+									 &TTSOpsMinimalTuple);
+	}
+	if (!tuplestore_gettupleslot(execution->buffer, true, false,
+								 execution->bufferSlot))
+	{
+		ExecClearTuple(slot);
+		return false;
+	}
+	ExecCopySlot(slot, execution->bufferSlot);
+	return true;
+}
+
+/*
+ * FetchNextRow stores the next row any task returns into the slot and
+ * returns true, or returns false once every task has finished.
+ */
+static bool
+FetchNextRow(TaskExecution *execution, TupleTableSlot *slot)
+{
 	while (!execution->finished)
 	{
 		ListCell   *lc;
@@ -420,6 +460,12 @@ FinishTaskExecution(TaskExecution *execution)
 		ReleaseNodeConnection(connection);
 	}
 	execution->finished = true;
+	if (execution->buffer != NULL)
+		tuplestore_end(execution->buffer);
+	execution->buffer = NULL;
+	if (execution->bufferSlot != NULL)
+		ExecDropSingleTupleTableSlot(execution->bufferSlot);
+	execution->bufferSlot = NULL;
 	MemoryContextDelete(execution->rowContext);
 	execution->rowContext = NULL;
 }
