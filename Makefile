@@ -27,6 +27,8 @@ PG_CONFIG ?= pg_config
 # development files yet, so PGXS is not read for it.
 ifeq ($(filter check,$(MAKECMDGOALS)),)
 PGXS := $(shell $(PG_CONFIG) --pgxs)
+# rebuild objects when the headers they include change
+override autodepend = yes
 # no LLVM bitcode: distdb gains nothing from JIT inlining
 override with_llvm = no
 include $(PGXS)

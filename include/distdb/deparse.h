@@ -28,6 +28,11 @@ extern bool QueryIsDeparsable(Query *query);
 extern char *DeparseShardInsert(Query *query, const char *shardName,
 								int rowCount, int firstParam);
 
+/* parameterize_constants.c */
+extern int	MaxExternParamId(Node *node);
+extern Query *ParameterizeConstants(Query *query, int firstParamId,
+									List **constants);
+
 /* deparse_settings.c */
 extern int	PushDeparseSettings(void);
 extern void PopDeparseSettings(int nestLevel);

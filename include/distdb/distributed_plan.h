@@ -36,6 +36,13 @@ typedef struct DistributedPlan
 	char	   *queryPrefix;
 	char	   *querySuffix;
 
+	/*
+	 * Constants of the query sent as parameters $firstConstParam, ...
+	 * (router queries, so that nodes run them as prepared statements).
+	 */
+	List	   *constParams;	/* Const */
+	int			firstConstParam;
+
 	bool		isWrite;		/* modifies or locks rows */
 	bool		expectsRows;	/* returns rows (SELECT or RETURNING) */
 	bool		isRouter;		/* the whole user statement goes to one shard */

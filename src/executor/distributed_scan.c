@@ -112,48 +112,50 @@ CreateDistributedScanState(CustomScan *scan)
 }
 
 /*
- * ParamsWalker finds the highest external parameter number used.
+ * ParamText prints a parameter value the way the nodes read it back.
  */
-static bool
-ParamsWalker(Node *node, int *maxParam)
+static char *
+ParamText(Oid type, Datum value)
 {
-	if (node == NULL)
-		return false;
-	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
-		*maxParam = Max(*maxParam, ((Param *) node)->paramid);
-	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, ParamsWalker, maxParam, 0);
-	return expression_tree_walker(node, ParamsWalker, maxParam);
+	Oid			outputFunction;
+	bool		isVarlena;
+
+	getTypeOutputInfo(type, &outputFunction, &isVarlena);
+	return OidOutputFunctionCall(outputFunction, value);
 }
 
 /*
- * BuildRemoteParams converts the statement's parameters that the query
- * uses into text, to be sent along with it, printed under the deparse
- * settings so that the nodes read them back the same.
+ * BuildRemoteParams converts the parameters a shipped query uses into
+ * text, to be sent along with it: the statement's own parameters, then the
+ * query's constants that the planner turned into parameters.  Values are
+ * printed under the deparse settings, so the nodes read them back the
+ * same.
  */
 static RemoteParams *
-BuildRemoteParams(Query *query, ParamListInfo paramList)
+BuildRemoteParams(DistributedPlan *plan, ParamListInfo paramList)
 {
 	RemoteParams *params;
-	int			maxParam = 0;
+	int			userParams = MaxExternParamId((Node *) plan->query);
+	int			count = userParams + list_length(plan->constParams);
 	int			nestLevel;
 	int			i;
+	ListCell   *lc;
 
-	ParamsWalker((Node *) query, &maxParam);
-	if (maxParam == 0 || paramList == NULL)
+	if (count == 0)
 		return NULL;
 
 	nestLevel = PushDeparseSettings();
 	params = palloc0(sizeof(RemoteParams));
-	params->count = maxParam;
-	params->types = palloc0(sizeof(Oid) * maxParam);
-	params->values = palloc0(sizeof(char *) * maxParam);
-	for (i = 0; i < maxParam; i++)
+	params->count = Max(count, plan->firstConstParam - 1 +
+						list_length(plan->constParams));
+	params->types = palloc0(sizeof(Oid) * params->count);
+	params->values = palloc0(sizeof(char *) * params->count);
+	for (i = 0; i < params->count; i++)
 	{
 		ParamExternData workspace;
 		ParamExternData *param = NULL;
 
-		if (i < paramList->numParams)
+		if (paramList != NULL && i < paramList->numParams)
 		{
 			if (paramList->paramFetch != NULL)
 				param = paramList->paramFetch(paramList, i + 1, false,
@@ -169,17 +171,19 @@ BuildRemoteParams(Query *query, ParamListInfo paramList)
 			continue;
 		}
 		params->types[i] = param->ptype;
-		if (param->isnull)
-			params->values[i] = NULL;
-		else
-		{
-			Oid			outputFunction;
-			bool		isVarlena;
+		params->values[i] = param->isnull ? NULL :
+			ParamText(param->ptype, param->value);
+	}
 
-			getTypeOutputInfo(param->ptype, &outputFunction, &isVarlena);
-			params->values[i] = OidOutputFunctionCall(outputFunction,
-													  param->value);
-		}
+	i = plan->firstConstParam - 1;
+	foreach(lc, plan->constParams)
+	{
+		Const	   *constant = lfirst(lc);
+
+		params->types[i] = constant->consttype;
+		params->values[i] = ParamText(constant->consttype,
+									  constant->constvalue);
+		i++;
 	}
 	PopDeparseSettings(nestLevel);
 	return params;
@@ -239,7 +243,7 @@ BuildShipQueryTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 
 	deparsed.prefix = plan->queryPrefix;
 	deparsed.suffix = plan->querySuffix;
-	params = BuildRemoteParams(plan->query, estate->es_param_list_info);
+	params = BuildRemoteParams(plan, estate->es_param_list_info);
 	foreach(lc, shardIndexes)
 	{
 		int			shardIndex = lfirst_int(lc);
@@ -383,17 +387,7 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 												false))));
 				rowShard = ShardIndexForDatum(entry, value, type);
 			}
-			if (isNull)
-				values = lappend(values, NULL);
-			else
-			{
-				Oid			outputFunction;
-				bool		isVarlena;
-
-				getTypeOutputInfo(type, &outputFunction, &isVarlena);
-				values = lappend(values,
-								 OidOutputFunctionCall(outputFunction, value));
-			}
+			values = lappend(values, isNull ? NULL : ParamText(type, value));
 			column++;
 		}
 		ResetExprContext(econtext);

@@ -28,6 +28,8 @@ enum DistributedPlanPrivateIndex
 	DistPrivateFlags,
 	DistPrivateQueryPrefix,
 	DistPrivateQuerySuffix,
+	DistPrivateConstParams,
+	DistPrivateFirstConstParam,
 	DistPrivateCount
 };
 
@@ -56,6 +58,14 @@ MakeShipQueryPlan(Oid relid, Query *query, List *shardIndexes,
 	plan->isWrite = isWrite;
 	plan->expectsRows = expectsRows;
 	plan->isRouter = (pruneValue != NULL || list_length(shardIndexes) == 1);
+
+	/* a router query goes out with its constants as parameters */
+	if (plan->isRouter)
+	{
+		plan->firstConstParam = MaxExternParamId((Node *) query) + 1;
+		query = ParameterizeConstants(query, plan->firstConstParam,
+									  &plan->constParams);
+	}
 
 	nestLevel = PushDeparseSettings();
 	deparsed = DeparseShardQuery(query);
@@ -101,6 +111,8 @@ SerializeDistributedPlan(DistributedPlan *plan)
 	private = lappend(private, makeInteger(flags));
 	private = lappend(private, StringOrNull(plan->queryPrefix));
 	private = lappend(private, StringOrNull(plan->querySuffix));
+	private = lappend(private, plan->constParams);
+	private = lappend(private, makeInteger(plan->firstConstParam));
 	Assert(list_length(private) == DistPrivateCount);
 	return private;
 }
@@ -135,5 +147,7 @@ DeserializeDistributedPlan(List *private)
 	plan->isRouter = (flags & DIST_FLAG_IS_ROUTER) != 0;
 	plan->queryPrefix = StringValueOrNull(list_nth(private, DistPrivateQueryPrefix));
 	plan->querySuffix = StringValueOrNull(list_nth(private, DistPrivateQuerySuffix));
+	plan->constParams = list_nth(private, DistPrivateConstParams);
+	plan->firstConstParam = intVal(list_nth(private, DistPrivateFirstConstParam));
 	return plan;
 }
