@@ -30,8 +30,8 @@ extern char *DeparseShardInsert(Query *query, const char *shardName,
 
 /* parameterize_constants.c */
 extern int	MaxExternParamId(Node *node);
-extern Query *ParameterizeConstants(Query *query, int firstParamId,
-									List **constants);
+extern Query *ParameterizeQuery(Query *query, int firstParamId,
+								bool withConstants, List **values);
 
 /* deparse_settings.c */
 extern int	PushDeparseSettings(void);

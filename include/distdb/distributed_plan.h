@@ -37,11 +37,13 @@ typedef struct DistributedPlan
 	char	   *querySuffix;
 
 	/*
-	 * Constants of the query sent as parameters $firstConstParam, ...
-	 * (router queries, so that nodes run them as prepared statements).
+	 * Values the coordinator sends as parameters $firstValueParam, ...:
+	 * stable expressions without columns (now(), current_user), evaluated
+	 * when the statement starts, and in router queries the constants too,
+	 * so that nodes run them as prepared statements.
 	 */
-	List	   *constParams;	/* Const */
-	int			firstConstParam;
+	List	   *valueParams;	/* Expr */
+	int			firstValueParam;
 
 	bool		isWrite;		/* modifies or locks rows */
 	bool		expectsRows;	/* returns rows (SELECT or RETURNING) */

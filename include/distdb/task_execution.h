@@ -24,6 +24,7 @@ typedef struct DistTask
 	int32		nodeId;
 	char	   *queryString;
 	RemoteParams *params;		/* NULL: no parameters */
+	bool		prepare;		/* run as a statement prepared on the node */
 } DistTask;
 
 /* a connection and the tasks it runs one after another */

@@ -127,30 +127,33 @@ ParamText(Oid type, Datum value)
 /*
  * BuildRemoteParams converts the parameters a shipped query uses into
  * text, to be sent along with it: the statement's own parameters, then the
- * query's constants that the planner turned into parameters.  Values are
- * printed under the deparse settings, so the nodes read them back the
- * same.
+ * values the planner turned into parameters, evaluated now, once for the
+ * statement.  Values are printed under the deparse settings, so the nodes
+ * read them back the same.
  */
 static RemoteParams *
-BuildRemoteParams(DistributedPlan *plan, ParamListInfo paramList)
+BuildRemoteParams(DistributedPlan *plan, EState *estate)
 {
+	ParamListInfo paramList = estate->es_param_list_info;
+	ExprContext *econtext = GetPerTupleExprContext(estate);
 	RemoteParams *params;
 	int			userParams = MaxExternParamId((Node *) plan->query);
-	int			count = userParams + list_length(plan->constParams);
+	int			count = userParams;
 	int			nestLevel;
 	int			i;
 	ListCell   *lc;
 
+	if (plan->valueParams != NIL)
+		count = plan->firstValueParam - 1 + list_length(plan->valueParams);
 	if (count == 0)
 		return NULL;
 
 	nestLevel = PushDeparseSettings();
 	params = palloc0(sizeof(RemoteParams));
-	params->count = Max(count, plan->firstConstParam - 1 +
-						list_length(plan->constParams));
-	params->types = palloc0(sizeof(Oid) * params->count);
-	params->values = palloc0(sizeof(char *) * params->count);
-	for (i = 0; i < params->count; i++)
+	params->count = count;
+	params->types = palloc0(sizeof(Oid) * count);
+	params->values = palloc0(sizeof(char *) * count);
+	for (i = 0; i < Min(userParams, count); i++)
 	{
 		ParamExternData workspace;
 		ParamExternData *param = NULL;
@@ -174,15 +177,26 @@ BuildRemoteParams(DistributedPlan *plan, ParamListInfo paramList)
 		params->values[i] = param->isnull ? NULL :
 			ParamText(param->ptype, param->value);
 	}
+	for (; i < plan->firstValueParam - 1; i++)
+		params->types[i] = TEXTOID;
 
-	i = plan->firstConstParam - 1;
-	foreach(lc, plan->constParams)
+	foreach(lc, plan->valueParams)
 	{
-		Const	   *constant = lfirst(lc);
+		Expr	   *expr = lfirst(lc);
+		Oid			type = exprType((Node *) expr);
+		bool		isNull;
+		Datum		value;
 
-		params->types[i] = constant->consttype;
-		params->values[i] = ParamText(constant->consttype,
-									  constant->constvalue);
+		if (IsA(expr, Const))
+		{
+			value = ((Const *) expr)->constvalue;
+			isNull = ((Const *) expr)->constisnull;
+		}
+		else
+			value = ExecEvalExprSwitchContext(ExecInitExpr(expr, NULL),
+											  econtext, &isNull);
+		params->types[i] = type;
+		params->values[i] = isNull ? NULL : ParamText(type, value);
 		i++;
 	}
 	PopDeparseSettings(nestLevel);
@@ -194,7 +208,7 @@ BuildRemoteParams(DistributedPlan *plan, ParamListInfo paramList)
  */
 static DistTask *
 MakeTask(DistTableCacheEntry *entry, int shardIndex, char *queryString,
-		 RemoteParams *params)
+		 RemoteParams *params, bool prepare)
 {
 	DistTask   *task = palloc0(sizeof(DistTask));
 	ShardInterval *shard = &entry->shards[shardIndex];
@@ -208,6 +222,7 @@ MakeTask(DistTableCacheEntry *entry, int shardIndex, char *queryString,
 	task->nodeId = shard->placements[0].nodeId;
 	task->queryString = queryString;
 	task->params = params;
+	task->prepare = prepare;
 	return task;
 }
 
@@ -243,7 +258,7 @@ BuildShipQueryTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 
 	deparsed.prefix = plan->queryPrefix;
 	deparsed.suffix = plan->querySuffix;
-	params = BuildRemoteParams(plan, estate->es_param_list_info);
+	params = BuildRemoteParams(plan, estate);
 	foreach(lc, shardIndexes)
 	{
 		int			shardIndex = lfirst_int(lc);
@@ -252,7 +267,7 @@ BuildShipQueryTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 						MakeTask(entry, shardIndex,
 								 ShardQueryString(&deparsed,
 												  entry->shards[shardIndex].shardName),
-								 params));
+								 params, plan->isRouter));
 	}
 	return tasks;
 }
@@ -422,7 +437,8 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 									 DeparseShardInsert(query,
 														entry->shards[shardIndex].shardName,
 														taskRows, 1),
-									 params->count > 0 ? params : NULL));
+									 params->count > 0 ? params : NULL,
+									 taskRows == 1));
 		}
 	}
 	PopDeparseSettings(nestLevel);

@@ -208,12 +208,12 @@ StartNextTask(ConnectionTasks *connectionTasks, bool expectsRows)
 	}
 	task = list_nth(connectionTasks->tasks, connectionTasks->nextTask++);
 	connectionTasks->currentTask = task;
-	if (task->params != NULL)
+	if (task->prepare && task->params != NULL)
 		SendRemotePrepared(connectionTasks->connection, task->queryString,
 						   task->params, expectsRows);
 	else
 		SendRemoteQuery(connectionTasks->connection, task->queryString,
-						NULL, expectsRows);
+						task->params, expectsRows);
 }
 
 /*

@@ -28,8 +28,8 @@ enum DistributedPlanPrivateIndex
 	DistPrivateFlags,
 	DistPrivateQueryPrefix,
 	DistPrivateQuerySuffix,
-	DistPrivateConstParams,
-	DistPrivateFirstConstParam,
+	DistPrivateValueParams,
+	DistPrivateFirstValueParam,
 	DistPrivateCount
 };
 
@@ -59,13 +59,10 @@ MakeShipQueryPlan(Oid relid, Query *query, List *shardIndexes,
 	plan->expectsRows = expectsRows;
 	plan->isRouter = (pruneValue != NULL || list_length(shardIndexes) == 1);
 
-	/* a router query goes out with its constants as parameters */
-	if (plan->isRouter)
-	{
-		plan->firstConstParam = MaxExternParamId((Node *) query) + 1;
-		query = ParameterizeConstants(query, plan->firstConstParam,
-									  &plan->constParams);
-	}
+	/* see parameterize_constants.c */
+	plan->firstValueParam = MaxExternParamId((Node *) query) + 1;
+	query = ParameterizeQuery(query, plan->firstValueParam, plan->isRouter,
+							  &plan->valueParams);
 
 	nestLevel = PushDeparseSettings();
 	deparsed = DeparseShardQuery(query);
@@ -111,8 +108,8 @@ SerializeDistributedPlan(DistributedPlan *plan)
 	private = lappend(private, makeInteger(flags));
 	private = lappend(private, StringOrNull(plan->queryPrefix));
 	private = lappend(private, StringOrNull(plan->querySuffix));
-	private = lappend(private, plan->constParams);
-	private = lappend(private, makeInteger(plan->firstConstParam));
+	private = lappend(private, plan->valueParams);
+	private = lappend(private, makeInteger(plan->firstValueParam));
 	Assert(list_length(private) == DistPrivateCount);
 	return private;
 }
@@ -147,7 +144,7 @@ DeserializeDistributedPlan(List *private)
 	plan->isRouter = (flags & DIST_FLAG_IS_ROUTER) != 0;
 	plan->queryPrefix = StringValueOrNull(list_nth(private, DistPrivateQueryPrefix));
 	plan->querySuffix = StringValueOrNull(list_nth(private, DistPrivateQuerySuffix));
-	plan->constParams = list_nth(private, DistPrivateConstParams);
-	plan->firstConstParam = intVal(list_nth(private, DistPrivateFirstConstParam));
+	plan->valueParams = list_nth(private, DistPrivateValueParams);
+	plan->firstValueParam = intVal(list_nth(private, DistPrivateFirstValueParam));
 	return plan;
 }
