@@ -6,9 +6,9 @@
  * A distributed table is a shell on the coordinator plus one table per
  * shard on the workers; utility commands must keep the two in step:
  *
- *	- DROP TABLE drops the shards on the workers (inside the remote
- *	  transactions, so they come back if the transaction aborts) and the
- *	  table's metadata, then the shell;
+ *	- DROP TABLE deletes the table's metadata, drops the shell, then the
+ *	  shards on the workers (inside the remote transactions, so they come
+ *	  back if the transaction aborts);
  *	- TRUNCATE truncates the shell and then every shard;
  *	- COPY table TO runs as COPY (SELECT ... FROM table) TO, so it reads
  *	  through distdb's planner; COPY FROM is not supported yet;
@@ -50,6 +50,13 @@
 /* the hook that was installed before distdb's */
 ProcessUtility_hook_type PrevProcessUtilityHook = NULL;
 
+/* one command per node, about the shards the node holds */
+typedef struct ShardCommandBatch
+{
+	List	   *nodeIds;		/* int */
+	List	   *commands;		/* char *, commands[i] for nodeIds[i] */
+} ShardCommandBatch;
+
 static void CallPreviousProcessUtility(PlannedStmt *pstmt,
 									   const char *queryString,
 									   bool readOnlyTree,
@@ -68,10 +75,12 @@ static void ErrorIfSchemaHasDistributedTables(const char *schemaName,
 											  Node *parsetree);
 static void ErrorIfRolesOwnDistributedTables(List *roles, Node *parsetree);
 static char *FindDistributedTable(const char *sql, Oid argType, Datum arg);
-static void PrepareDrop(DropStmt *stmt, Node *parsetree);
-static void DropDistributedTables(DropStmt *stmt);
+static ShardCommandBatch *PrepareDrop(DropStmt *stmt, Node *parsetree);
+static ShardCommandBatch *DropDistributedTables(DropStmt *stmt);
 static List *DistributedTablesOfList(List *relations);
-static void ExecuteShardCommand(List *relids, const char *commandPrefix);
+static ShardCommandBatch *BuildShardCommands(List *relids,
+											 const char *commandPrefix);
+static void ExecuteShardCommands(ShardCommandBatch *batch);
 static bool ProcessCopy(PlannedStmt *pstmt, const char *queryString,
 						bool readOnlyTree, ProcessUtilityContext context,
 						ParamListInfo params, QueryEnvironment *queryEnv,
@@ -99,8 +108,20 @@ DistdbProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	switch (nodeTag(parsetree))
 	{
 		case T_DropStmt:
-			PrepareDrop((DropStmt *) parsetree, parsetree);
-			break;
+			{
+				ShardCommandBatch *batch;
+
+				/*
+				 * The shards are dropped last, so that nothing happens on the
+				 * workers when the local DROP fails (e.g. for dependent
+				 * objects); a failure on a worker aborts the transaction.
+				 */
+				batch = PrepareDrop((DropStmt *) parsetree, parsetree);
+				CallPreviousProcessUtility(pstmt, queryString, readOnlyTree,
+										   context, params, queryEnv, dest, qc);
+				ExecuteShardCommands(batch);
+				return;
+			}
 
 		case T_TruncateStmt:
 			{
@@ -110,7 +131,8 @@ DistdbProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				/* the local TRUNCATE checks privileges and takes the locks */
 				CallPreviousProcessUtility(pstmt, queryString, readOnlyTree,
 										   context, params, queryEnv, dest, qc);
-				ExecuteShardCommand(relids, "TRUNCATE TABLE");
+				ExecuteShardCommands(BuildShardCommands(relids,
+														"TRUNCATE TABLE"));
 				return;
 			}
 
@@ -547,11 +569,13 @@ FindDistributedTable(const char *sql, Oid argType, Datum arg)
 
 /*
  * PrepareDrop does distdb's part of a DROP before PostgreSQL's: for DROP
- * TABLE it drops the shards and metadata of distributed tables; DROP
+ * TABLE it deletes the metadata of distributed tables and returns the
+ * commands that drop their shards, to run after the local DROP; DROP
  * INDEX of a distributed table's index and DROP SCHEMA ... CASCADE of a
- * schema with distributed tables are refused.
+ * schema with distributed tables are refused.  It returns NULL when there
+ * is nothing to do on the workers.
  */
-static void
+static ShardCommandBatch *
 PrepareDrop(DropStmt *stmt, Node *parsetree)
 {
 	ListCell   *cell;
@@ -559,8 +583,7 @@ PrepareDrop(DropStmt *stmt, Node *parsetree)
 	switch (stmt->removeType)
 	{
 		case OBJECT_TABLE:
-			DropDistributedTables(stmt);
-			break;
+			return DropDistributedTables(stmt);
 
 		case OBJECT_INDEX:
 			foreach(cell, stmt->objects)
@@ -581,22 +604,27 @@ PrepareDrop(DropStmt *stmt, Node *parsetree)
 		default:
 			break;
 	}
+
+	return NULL;
 }
 
 
 /*
- * DropDistributedTables drops the shards of the distributed tables named
- * by a DROP TABLE (inside the remote transactions) and deletes their
- * metadata; PostgreSQL then drops the coordinator's tables.
+ * DropDistributedTables deletes the metadata of the distributed tables a
+ * DROP TABLE names and returns the commands that drop their shards
+ * (inside the remote transactions).  PostgreSQL then drops the
+ * coordinator's tables, and the caller the shards.
  *
  * The privilege check of DROP TABLE (owner of the table or of its schema)
- * is done here first, and the tables are locked as DROP would lock them,
- * so nothing is sent to a worker for a DROP that will be refused.
+ * is done here first, and the tables are locked as DROP would lock them.
+ * The metadata must go while the tables exist: its deletion sends relcache
+ * invalidations for them.
  */
-static void
+static ShardCommandBatch *
 DropDistributedTables(DropStmt *stmt)
 {
 	List	   *relids = NIL;
+	ShardCommandBatch *batch;
 	ListCell   *cell;
 
 	foreach(cell, stmt->objects)
@@ -621,12 +649,14 @@ DropDistributedTables(DropStmt *stmt)
 	}
 
 	if (relids == NIL)
-		return;
+		return NULL;
 
-	ExecuteShardCommand(relids, "DROP TABLE IF EXISTS");
+	batch = BuildShardCommands(relids, "DROP TABLE IF EXISTS");
 
 	foreach(cell, relids)
 		DeleteDistTableMetadata(lfirst_oid(cell));
+
+	return batch;
 }
 
 
@@ -654,13 +684,13 @@ DistributedTablesOfList(List *relations)
 
 
 /*
- * ExecuteShardCommand runs "<commandPrefix> shard, shard, ..." on every
- * node for the shards of the given tables that the node holds, inside the
- * remote transactions, all nodes in parallel.
+ * BuildShardCommands builds, for every node, "<commandPrefix> shard,
+ * shard, ..." naming the shards of the given tables the node holds.
  */
-static void
-ExecuteShardCommand(List *relids, const char *commandPrefix)
+static ShardCommandBatch *
+BuildShardCommands(List *relids, const char *commandPrefix)
 {
+	ShardCommandBatch *batch = palloc0(sizeof(ShardCommandBatch));
 	List	   *nodeIds = NIL;
 	List	   *nodeCommands = NIL;
 	List	   *commandStrings = NIL;
@@ -715,7 +745,24 @@ ExecuteShardCommand(List *relids, const char *commandPrefix)
 		commandStrings = lappend(commandStrings,
 								 ((StringInfo) lfirst(cell))->data);
 
-	ExecuteCommandsOnNodes(nodeIds, commandStrings);
+	batch->nodeIds = nodeIds;
+	batch->commands = commandStrings;
+
+	return batch;
+}
+
+
+/*
+ * ExecuteShardCommands runs a batch from BuildShardCommands inside the
+ * remote transactions, all nodes in parallel.
+ */
+static void
+ExecuteShardCommands(ShardCommandBatch *batch)
+{
+	if (batch == NULL || batch->nodeIds == NIL)
+		return;
+
+	ExecuteCommandsOnNodes(batch->nodeIds, batch->commands);
 }
 
 
@@ -766,12 +813,31 @@ ProcessCopy(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	}
 	else
 	{
+		List	   *attnums = NIL;
+
 		foreach(cell, stmt->attlist)
 		{
-			ColumnRef  *column = makeNode(ColumnRef);
-			ResTarget  *target = makeNode(ResTarget);
+			char	   *columnName = strVal(lfirst(cell));
+			AttrNumber	attnum = get_attnum(relid, columnName);
+			ColumnRef  *column;
+			ResTarget  *target;
 
-			column->fields = list_make1(makeString(pstrdup(strVal(lfirst(cell)))));
+			/* the checks of COPY's own column list, with its messages */
+			if (attnum <= InvalidAttrNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" of relation \"%s\" does not exist",
+								columnName, get_rel_name(relid))));
+			if (list_member_int(attnums, attnum))
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column \"%s\" specified more than once",
+								columnName)));
+			attnums = lappend_int(attnums, attnum);
+
+			column = makeNode(ColumnRef);
+			target = makeNode(ResTarget);
+			column->fields = list_make1(makeString(pstrdup(columnName)));
 			column->location = -1;
 			target->val = (Node *) column;
 			target->location = -1;

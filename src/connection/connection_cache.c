@@ -403,6 +403,19 @@ WaitForConnectionsEstablished(PGconn **conns, int count, const char **names,
 }
 
 /*
+ * NodeNoticeProcessor reports notices and warnings a node sends at DEBUG1
+ * instead of libpq's default of printing them to the server's stderr.
+ */
+static void
+NodeNoticeProcessor(void *arg, const char *message)
+{
+	NodeConnection *connection = (NodeConnection *) arg;
+
+	elog(DEBUG1, "node %s:%d: %s", connection->nodeName, connection->nodePort,
+		 message);
+}
+
+/*
  * FinishConnectionEstablishment waits until every connection in the list
  * is established, in parallel.  A connection that fails is closed (and
  * removed from the cache) before the error is raised.
@@ -462,6 +475,8 @@ FinishConnectionEstablishment(List *connections)
 			connection->timeZone =
 				MemoryContextStrdup(ConnectionContext,
 									GetConfigOption("TimeZone", false, false));
+			PQsetNoticeProcessor(connection->pgconn, NodeNoticeProcessor,
+								 connection);
 			if (PQsetnonblocking(connection->pgconn, 1) != 0)
 				elog(ERROR, "could not set connection to node %s:%d non-blocking",
 					 connection->nodeName, connection->nodePort);

@@ -27,6 +27,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "catalog/catalog.h"
 #include "catalog/indexing.h"
 #include "catalog/objectaddress.h"
@@ -88,6 +89,7 @@ typedef struct PlannedShard
 } PlannedShard;
 
 static void EnsureTableOwner(Oid relid);
+static void EnsureNotSystemTable(Oid relid);
 static void CheckRelationCanBeDistributed(Relation rel);
 static void CheckForeignKeys(Relation rel);
 static char *FindForeignKey(Oid relid, bool referencing);
@@ -151,6 +153,7 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	 * lock on a table they do not own, and again once the lock is held.
 	 */
 	EnsureTableOwner(relid);
+	EnsureNotSystemTable(relid);
 	rel = relation_open(relid, AccessExclusiveLock);
 	EnsureTableOwner(relid);
 
@@ -203,9 +206,27 @@ EnsureTableOwner(Oid relid)
 
 
 /*
+ * EnsureNotSystemTable refuses PostgreSQL's catalogs (and every other
+ * object created by initdb) and distdb's catalog tables.  It runs before
+ * the table is locked: an exclusive lock on a catalog would stall every
+ * other session.
+ */
+static void
+EnsureNotSystemTable(Oid relid)
+{
+	if (relid < FirstNormalObjectId ||
+		get_rel_namespace(relid) == DistdbSchemaId())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot distribute system table \"%s\"",
+						get_rel_name(relid))));
+}
+
+
+/*
  * CheckRelationCanBeDistributed refuses relations that are not plain,
- * permanent (or unlogged) tables, tables already distributed, system
- * tables, and table features distdb cannot keep consistent across shards
+ * permanent (or unlogged) tables, tables already distributed, and table
+ * features distdb cannot keep consistent across shards
  * yet: inheritance, row-level security, foreign keys, triggers and rules.
  */
 static void
@@ -237,11 +258,6 @@ CheckRelationCanBeDistributed(Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot distribute temporary table \"%s\"", relname)));
-
-	if (IsSystemRelation(rel) || RelationGetNamespace(rel) == DistdbSchemaId())
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot distribute system table \"%s\"", relname)));
 
 	if (IsDistributedTable(relid))
 		ereport(ERROR,
@@ -660,7 +676,6 @@ DistributeTable(Oid relid, DistributionColumn *column,
 	List	   *connections;
 	ListCell   *cell;
 	int32		colocationId;
-	uint64		rowCount;
 	int			shardIndex;
 
 	if (OidIsValid(colocation->placementSource))
@@ -670,6 +685,15 @@ DistributeTable(Oid relid, DistributionColumn *column,
 			elog(ERROR, "colocated table %u has an unexpected shard count",
 				 colocation->placementSource);
 	}
+
+	/*
+	 * Choose the nodes first: the catalog writes below process cache
+	 * invalidations, after which sourceEntry may be rebuilt.
+	 */
+	for (shardIndex = 0; shardIndex < shardCount; shardIndex++)
+		shards[shardIndex].nodeIds = ShardPlacementNodes(sourceEntry,
+														 shardIndex, nodes);
+	sourceEntry = NULL;
 
 	/* plan the shards and collect each node's commands */
 	for (shardIndex = 0; shardIndex < shardCount; shardIndex++)
@@ -683,7 +707,6 @@ DistributeTable(Oid relid, DistributionColumn *column,
 		ShardHashRange(shardCount, shardIndex, &shard->minValue,
 					   &shard->maxValue);
 		shard->shardName = QualifiedShardName(relid, shard->shardId);
-		shard->nodeIds = ShardPlacementNodes(sourceEntry, shardIndex, nodes);
 		createCommand = ShardCreateCommandString(relid, shard->shardId);
 
 		foreach(cell, shard->nodeIds)
@@ -728,8 +751,7 @@ DistributeTable(Oid relid, DistributionColumn *column,
 		}
 	}
 
-	rowCount = MoveExistingRows(relid, column->attnum, shardCount,
-								destinations);
+	(void) MoveExistingRows(relid, column->attnum, shardCount, destinations);
 	ReleaseNodeConnectionList(connections);
 
 	/* record the metadata; this also invalidates the caches */
@@ -752,9 +774,6 @@ DistributeTable(Oid relid, DistributionColumn *column,
 			InsertPlacementRow(shard->shardId, lfirst_int(cell));
 	}
 
-	ereport(DEBUG1,
-			(errmsg("distributed table \"%s\" into %d shards, moving " UINT64_FORMAT " rows",
-					get_rel_name(relid), shardCount, rowCount)));
 }
 
 

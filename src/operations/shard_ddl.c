@@ -35,6 +35,7 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "common/hashfn.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -71,6 +72,7 @@ static List *ShardIndexCommands(Relation rel, const char *shardName,
 static char *ShardIndexCommand(Relation rel, Oid indexOid,
 							   const char *shardName, int64 shardId,
 							   List *deparseContext);
+static Node *IndexCatalogExpression(Relation indexRel, AttrNumber attnum);
 static void AppendIndexKey(StringInfo buf, Relation rel, Relation indexRel,
 						   oidvector *indclass, int keyno, Node *expression,
 						   List *deparseContext);
@@ -152,22 +154,31 @@ ShardCreateCommandString(Oid relid, int64 shardId)
 
 
 /*
- * ShardObjectName returns name with "_<shardId>" appended, clipped (at a
- * character boundary) so that the result fits in NAMEDATALEN - 1 bytes.
- * The same name and shard id always give the same result.
+ * ShardObjectName returns name with "_<shardId>" appended.  When that does
+ * not fit in NAMEDATALEN - 1 bytes, the name is clipped at a character
+ * boundary and a hash of the whole name is added, so that two long names
+ * with the same beginning still give different shard object names.  The
+ * same name and shard id always give the same result.
  */
 char *
 ShardObjectName(const char *name, int64 shardId)
 {
 	char		suffix[32];
-	int			maxLength;
-	int			nameLength;
+	int			suffixLength;
+	int			nameLength = strlen(name);
+	int			clippedLength;
+	uint32		nameHash;
 
-	snprintf(suffix, sizeof(suffix), "_" INT64_FORMAT, shardId);
-	maxLength = NAMEDATALEN - 1 - strlen(suffix);
-	nameLength = pg_mbcliplen(name, strlen(name), maxLength);
+	suffixLength = snprintf(suffix, sizeof(suffix), "_" INT64_FORMAT, shardId);
+	if (nameLength + suffixLength <= NAMEDATALEN - 1)
+		return psprintf("%s%s", name, suffix);
 
-	return psprintf("%.*s%s", nameLength, name, suffix);
+	/* room for the clipped name, "_" and 8 hex digits of the hash */
+	nameHash = hash_bytes((const unsigned char *) name, nameLength);
+	clippedLength = pg_mbcliplen(name, nameLength,
+								 NAMEDATALEN - 1 - suffixLength - 9);
+
+	return psprintf("%.*s_%08x%s", clippedLength, name, nameHash, suffix);
 }
 
 
@@ -398,7 +409,7 @@ ShardIndexCommand(Relation rel, Oid indexOid, const char *shardName,
 	Form_pg_index index = indexRel->rd_index;
 	List	   *expressions;
 	ListCell   *expressionCell;
-	List	   *predicate;
+	Node	   *predicate;
 	Datum		indclassDatum;
 	oidvector  *indclass;
 	bool		isNull;
@@ -424,7 +435,12 @@ ShardIndexCommand(Relation rel, Oid indexOid, const char *shardName,
 					 shardName,
 					 quote_identifier(get_am_name(indexRel->rd_rel->relam)));
 
-	expressions = RelationGetIndexExpressions(indexRel);
+	/*
+	 * The expressions as stored, not those of the relcache, which are
+	 * constant-folded (with SQL functions inlined).
+	 */
+	expressions = (List *) IndexCatalogExpression(indexRel,
+												  Anum_pg_index_indexprs);
 	expressionCell = list_head(expressions);
 
 	for (keyno = 0; keyno < index->indnkeyatts; keyno++)
@@ -467,15 +483,40 @@ ShardIndexCommand(Relation rel, Oid indexOid, const char *shardName,
 
 	AppendReloptions(&buf, indexOid);
 
-	predicate = RelationGetIndexPredicate(indexRel);
-	if (predicate != NIL)
+	predicate = IndexCatalogExpression(indexRel, Anum_pg_index_indpred);
+	if (predicate != NULL)
 		appendStringInfo(&buf, " WHERE %s",
-						 deparse_expression((Node *) make_ands_explicit(predicate),
-											deparseContext, false, false));
+						 deparse_expression(predicate, deparseContext,
+											false, false));
 
 	index_close(indexRel, AccessShareLock);
 
 	return buf.data;
+}
+
+
+/*
+ * IndexCatalogExpression returns the node tree stored in pg_index column
+ * attnum (indexprs or indpred) of an index, or NULL if the column is null.
+ */
+static Node *
+IndexCatalogExpression(Relation indexRel, AttrNumber attnum)
+{
+	Datum		datum;
+	bool		isNull;
+	char	   *nodeString;
+	Node	   *node;
+
+	datum = SysCacheGetAttr(INDEXRELID, indexRel->rd_indextuple, attnum,
+							&isNull);
+	if (isNull)
+		return NULL;
+
+	nodeString = TextDatumGetCString(datum);
+	node = (Node *) stringToNode(nodeString);
+	pfree(nodeString);
+
+	return node;
 }
 
 
@@ -674,7 +715,7 @@ distdb_shard_ddl_commands(PG_FUNCTION_ARGS)
 
 	commands = ShardCreateCommandList(relid, shardId);
 
-	InitMaterializedSRF(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
 	foreach(cell, commands)
 	{

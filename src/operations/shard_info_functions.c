@@ -33,8 +33,9 @@ PG_FUNCTION_INFO_V1(distdb_shard_index_for_value);
 typedef struct NodeShards
 {
 	int32		nodeId;
-	List	   *shardIds;		/* int64 *, parallel to shardNames */
-	List	   *shardNames;		/* char *, quoted and schema-qualified */
+	List	   *shardIds;		/* int64 *, parallel to the name lists */
+	List	   *schemaNames;	/* char *, unquoted */
+	List	   *tableNames;		/* char *, unquoted */
 } NodeShards;
 
 /* the columns of distdb_shard_sizes() */
@@ -66,10 +67,21 @@ distdb_shard_sizes(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	List	   *nodeShardsList;
 	List	   *connections = NIL;
+
+	/*
+	 * The shards are looked up by name in pg_class rather than with
+	 * to_regclass(), which would fail for schemas the user may not use.
+	 */
 	const char *sql =
-		"SELECT s.shardid, pg_catalog.pg_total_relation_size(pg_catalog.to_regclass(s.shardname)) "
-		"FROM pg_catalog.unnest($1::pg_catalog.int8[], $2::pg_catalog.text[]) "
-		"AS s(shardid, shardname)";
+		"SELECT s.shardid, pg_catalog.pg_total_relation_size(c.oid) "
+		"FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), "
+		"pg_catalog.unnest($2::pg_catalog.text[]), "
+		"pg_catalog.unnest($3::pg_catalog.text[])) AS s(shardid, nspname, relname) "
+		"LEFT JOIN pg_catalog.pg_namespace n "
+		"ON n.nspname OPERATOR(pg_catalog.=) s.nspname "
+		"LEFT JOIN pg_catalog.pg_class c "
+		"ON c.relnamespace OPERATOR(pg_catalog.=) n.oid "
+		"AND c.relname OPERATOR(pg_catalog.=) s.relname";
 	ListCell   *cell;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -96,13 +108,14 @@ distdb_shard_sizes(PG_FUNCTION_ARGS)
 	{
 		NodeShards *nodeShards = list_nth(nodeShardsList,
 										  foreach_current_index(cell));
-		Oid			paramTypes[2] = {INT8ARRAYOID, TEXTARRAYOID};
-		const char *paramValues[2];
+		Oid			paramTypes[3] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+		const char *paramValues[3];
 		RemoteParams params;
 
 		paramValues[0] = ArrayLiteral(nodeShards->shardIds, INT8OID, true);
-		paramValues[1] = ArrayLiteral(nodeShards->shardNames, TEXTOID, false);
-		params.count = 2;
+		paramValues[1] = ArrayLiteral(nodeShards->schemaNames, TEXTOID, false);
+		paramValues[2] = ArrayLiteral(nodeShards->tableNames, TEXTOID, false);
+		params.count = 3;
 		params.types = paramTypes;
 		params.values = paramValues;
 
@@ -163,6 +176,10 @@ ShardsByNode(void)
 		shardId = DatumGetInt64(SPI_getbinval(tuple, tupleDesc, 2, &isNull));
 		relid = DatumGetObjectId(SPI_getbinval(tuple, tupleDesc, 3, &isNull));
 
+		/* a table dropped concurrently has no name left to ask for */
+		if (get_rel_name(relid) == NULL)
+			continue;
+
 		/* the result must outlive SPI_finish */
 		spiContext = MemoryContextSwitchTo(callerContext);
 
@@ -177,8 +194,11 @@ ShardsByNode(void)
 		shardIdCopy = palloc(sizeof(int64));
 		*shardIdCopy = shardId;
 		nodeShards->shardIds = lappend(nodeShards->shardIds, shardIdCopy);
-		nodeShards->shardNames = lappend(nodeShards->shardNames,
-										 QualifiedShardName(relid, shardId));
+		nodeShards->schemaNames = lappend(nodeShards->schemaNames,
+										  get_namespace_name(get_rel_namespace(relid)));
+		nodeShards->tableNames = lappend(nodeShards->tableNames,
+										 ShardTableName(get_rel_name(relid),
+														shardId));
 
 		MemoryContextSwitchTo(spiContext);
 	}
