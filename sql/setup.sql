@@ -9,3 +9,71 @@ SELECT distdb.distdb_add_node('127.0.0.1', :worker_2_port) AS node2;
 -- adding a node again is a no-op that returns its id
 SELECT distdb.distdb_add_node('127.0.0.1', :worker_1_port) AS node1_again;
 SELECT nodeid, nodename, placement_count FROM distdb.distdb_nodes;
+
+-- helpers shared by the tests, in schema regress
+CREATE SCHEMA regress;
+-- check_query(q) runs q, then q with every distributed table of the current
+-- schema,
+-- and every prepared statement and function that has a twin named
+-- <name>_local, replaced by that twin; it prints the distributed rows and
+-- warns if they differ from the local ones (same rows in the same order;
+-- with sorted => true, rows of both are sorted first: for statements whose
+-- row order is not defined, like UPDATE ... RETURNING).
+CREATE FUNCTION regress.check_query(query text, sorted bool DEFAULT false) RETURNS SETOF text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	local_query text := query;
+	tab text;
+	dist_rows text[] := '{}';
+	local_rows text[] := '{}';
+	r record;
+BEGIN
+	FOR tab IN
+		SELECT c.relname FROM distdb.dist_table d
+		JOIN pg_class c ON c.oid = d.logicalrelid
+		WHERE c.relnamespace = current_schema()::regnamespace
+		UNION
+		SELECT name FROM pg_prepared_statements p
+		WHERE EXISTS (SELECT 1 FROM pg_prepared_statements l WHERE l.name = p.name || '_local')
+		UNION
+		SELECT proname FROM pg_proc p
+		WHERE pronamespace = current_schema()::regnamespace
+		  AND EXISTS (SELECT 1 FROM pg_proc l WHERE l.proname = p.proname || '_local'
+					  AND l.pronamespace = p.pronamespace)
+	LOOP
+		local_query := regexp_replace(local_query, '\m' || tab || '\M',
+									  tab || '_local', 'g');
+	END LOOP;
+	IF local_query = query THEN
+		RAISE EXCEPTION 'query uses no distributed table: %', query;
+	END IF;
+	FOR r IN EXECUTE query LOOP
+		dist_rows := dist_rows || r::text;
+	END LOOP;
+	FOR r IN EXECUTE local_query LOOP
+		local_rows := local_rows || r::text;
+	END LOOP;
+	IF sorted THEN
+		dist_rows := ARRAY(SELECT x FROM unnest(dist_rows) x ORDER BY x COLLATE "C");
+		local_rows := ARRAY(SELECT x FROM unnest(local_rows) x ORDER BY x COLLATE "C");
+	END IF;
+	IF dist_rows IS DISTINCT FROM local_rows THEN
+		RAISE WARNING 'wrong result: distributed % local %', dist_rows, local_rows;
+	END IF;
+	RETURN QUERY SELECT unnest(dist_rows);
+END
+$fn$;
+
+-- plan_kind(q) prints the distributed plan type and task count of q
+CREATE FUNCTION regress.plan_kind(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+		IF line ~ 'Distributed Plan|Task Count' THEN
+			RETURN NEXT btrim(line);
+		END IF;
+	END LOOP;
+END
+$fn$;
