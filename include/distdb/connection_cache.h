@@ -42,7 +42,8 @@ typedef struct NodeConnection
 	int			xactDepth;		/* local subtransaction level the remote
 								 * side has savepoints for (1 = top level) */
 	bool		wroteData;		/* a write was sent in this transaction */
-	char	   *timeZone;		/* TimeZone last set on the remote session */
+	char	   *sessionSettings;	/* local settings the remote session has
+									 * (see SyncSessionSettings), or NULL */
 	WaitEventSet *waitSet;		/* latch, postmaster death and the socket */
 	HTAB	   *preparedStatements; /* statements prepared on the node */
 	int			preparedCount;
@@ -68,6 +69,10 @@ extern void FinishConnectionEstablishment(List *connections);
 extern void ReleaseNodeConnection(NodeConnection *connection);
 extern void ReleaseAllNodeConnections(void);
 extern void CloseNodeConnection(NodeConnection *connection);
+
+/* give the remote session the local session's TimeZone, DateStyle, ... */
+extern void SyncSessionSettings(NodeConnection *connection);
+extern void ForgetSessionSettings(NodeConnection *connection);
 
 /* wait for the connection's socket (and the latch); serves interrupts */
 extern void WaitForNodeSocket(NodeConnection *connection, bool forRead,

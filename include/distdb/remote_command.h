@@ -20,10 +20,14 @@ typedef struct RemoteParams
 	const char **values;		/* NULL entries are SQL NULLs */
 } RemoteParams;
 
+/* flags of SendRemoteQuery and SendRemotePrepared */
+#define REMOTE_SINGLE_ROW 1		/* rows one PGresult at a time */
+#define REMOTE_BINARY_RESULTS 2 /* values in binary format */
+
 extern void SendRemoteQuery(NodeConnection *connection, const char *sql,
-							const RemoteParams *params, bool singleRowMode);
+							const RemoteParams *params, int flags);
 extern void SendRemotePrepared(NodeConnection *connection, const char *sql,
-							   const RemoteParams *params, bool singleRowMode);
+							   const RemoteParams *params, int flags);
 extern PGresult *WaitForRemoteResult(NodeConnection *connection);
 extern void WaitForConnectionFlush(NodeConnection *connection);
 

@@ -18,6 +18,16 @@ extern List *ShardCreateCommandList(Oid relid, int64 shardId);
 /* the same commands joined into one string, each ended by ";\n" */
 extern char *ShardCreateCommandString(Oid relid, int64 shardId);
 
+/*
+ * the commands (char *) that give a shard the table's privileges (table
+ * and column ACLs), to run after its rows are in place; NIL when the
+ * table has its default privileges
+ */
+extern List *ShardAclCommandList(Oid relid, int64 shardId);
+
+/* the same commands joined into one string, or NULL when there are none */
+extern char *ShardAclCommandString(Oid relid, int64 shardId);
+
 /* an identifier of the table's object made shard specific: name_shardid */
 extern char *ShardObjectName(const char *name, int64 shardId);
 

@@ -25,6 +25,8 @@ typedef struct DistTask
 	char	   *queryString;
 	RemoteParams *params;		/* NULL: no parameters */
 	bool		prepare;		/* run as a statement prepared on the node */
+	List	   *rowIndexes;		/* INSERT: statement row of each row sent */
+	int			rowsReturned;	/* rows the task returned so far */
 } DistTask;
 
 /* a connection and the tasks it runs one after another */
@@ -55,9 +57,18 @@ typedef struct TaskExecution
 	Tuplestorestate *buffer;
 	TupleTableSlot *bufferSlot; /* reads from the buffer */
 
+	/*
+	 * INSERT ... RETURNING returns its rows in the order of the statement's
+	 * VALUES rows, like PostgreSQL, not in the order shards answer.
+	 */
+	int			orderedRowCount;	/* 0: rows in arrival order */
+	MinimalTuple *orderedRows;
+	int			nextOrderedRow;
+
 	/* converting result rows */
 	TupleDesc	tupleDesc;
-	FmgrInfo   *inputFunctions;
+	bool		binaryResults;	/* values come in binary format */
+	FmgrInfo   *inputFunctions; /* receive functions if binary, else input */
 	Oid		   *typioparams;
 	MemoryContext rowContext;
 } TaskExecution;
@@ -67,6 +78,8 @@ extern TaskExecution *CreateTaskExecution(List *tasks, bool isWrite,
 										  TupleDesc tupleDesc);
 extern bool TaskExecutionNextTuple(TaskExecution *execution,
 								   TupleTableSlot *slot);
+extern void ReturnRowsInStatementOrder(TaskExecution *execution,
+									   int rowCount);
 extern void FinishTaskExecution(TaskExecution *execution);
 
 #endif							/* DISTDB_TASK_EXECUTION_H */

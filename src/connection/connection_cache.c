@@ -28,10 +28,12 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "utils/builtins.h"
 
 #include "distdb/connection_cache.h"
 #include "distdb/distdb.h"
 #include "distdb/metadata_cache.h"
+#include "distdb/remote_command.h"
 
 /* hash key and entry: the connections of one user to one node */
 typedef struct ConnectionCacheKey
@@ -49,7 +51,16 @@ typedef struct ConnectionCacheEntry
 static HTAB *ConnectionCache = NULL;
 static MemoryContext ConnectionContext = NULL;
 
+/*
+ * Settings of the local session that remote sessions copy: functions and
+ * casts evaluated on a node depend on them.  Values travel as text and are
+ * read back under the same settings, so copying them keeps results exact.
+ */
+static const char *const SyncedSettings[] = {"TimeZone", "DateStyle",
+"IntervalStyle"};
+
 static ConnectionCacheEntry *GetCacheEntry(int32 nodeId);
+static char *CurrentSessionSettings(void);
 static NodeConnection *StartNodeConnection(ConnectionCacheEntry *entry);
 static PGconn *StartConnection(const char *nodeName, int32 nodePort);
 static void WaitForConnectionsEstablished(PGconn **conns, int count,
@@ -220,9 +231,8 @@ AppendSessionOption(StringInfo options, const char *name, const char *value)
 
 /*
  * StartConnection begins a non-blocking connection to host:port as the
- * current user, to the current database.  The remote session uses the
- * settings distdb's deparser and result parsing rely on (see
- * deparse_settings.c) and the local session's time zone.
+ * current user, to the current database.  The remote session starts with
+ * the local session's settings (see SyncedSettings).
  */
 static PGconn *
 StartConnection(const char *nodeName, int32 nodePort)
@@ -239,11 +249,11 @@ StartConnection(const char *nodeName, int32 nodePort)
 
 	snprintf(portString, sizeof(portString), "%d", nodePort);
 	initStringInfo(&options);
-	AppendSessionOption(&options, "DateStyle", "ISO");
-	AppendSessionOption(&options, "IntervalStyle", "postgres");
+	for (int i = 0; i < lengthof(SyncedSettings); i++)
+		AppendSessionOption(&options, SyncedSettings[i],
+							GetConfigOption(SyncedSettings[i], false, false));
+	/* floats travel with all their digits */
 	AppendSessionOption(&options, "extra_float_digits", "3");
-	AppendSessionOption(&options, "TimeZone",
-						GetConfigOption("TimeZone", false, false));
 
 	/* extra options from distdb.node_conninfo come first: ours win */
 	if (DistdbNodeConninfo != NULL && DistdbNodeConninfo[0] != '\0')
@@ -472,9 +482,8 @@ FinishConnectionEstablishment(List *connections)
 		if (connection->connecting)
 		{
 			connection->connecting = false;
-			connection->timeZone =
-				MemoryContextStrdup(ConnectionContext,
-									GetConfigOption("TimeZone", false, false));
+			connection->sessionSettings =
+				MemoryContextStrdup(ConnectionContext, CurrentSessionSettings());
 			PQsetNoticeProcessor(connection->pgconn, NodeNoticeProcessor,
 								 connection);
 			if (PQsetnonblocking(connection->pgconn, 1) != 0)
@@ -537,12 +546,58 @@ CloseNodeConnection(NodeConnection *connection)
 		FreeWaitEventSet(connection->waitSet);
 	if (connection->pgconn != NULL)
 		PQfinish(connection->pgconn);
-	if (connection->timeZone != NULL)
-		pfree(connection->timeZone);
+	ForgetSessionSettings(connection);
 	if (connection->preparedStatements != NULL)
 		hash_destroy(connection->preparedStatements);
 	pfree(connection->nodeName);
 	pfree(connection);
+}
+
+/*
+ * CurrentSessionSettings returns the local values of SyncedSettings as the
+ * commands that set them.
+ */
+static char *
+CurrentSessionSettings(void)
+{
+	StringInfoData commands;
+
+	initStringInfo(&commands);
+	for (int i = 0; i < lengthof(SyncedSettings); i++)
+		appendStringInfo(&commands, "SET %s TO %s;", SyncedSettings[i],
+						 quote_literal_cstr(GetConfigOption(SyncedSettings[i],
+															false, false)));
+	return commands.data;
+}
+
+/*
+ * SyncSessionSettings gives the remote session the local session's values
+ * of SyncedSettings, if they changed since they were last sent.
+ */
+void
+SyncSessionSettings(NodeConnection *connection)
+{
+	char	   *settings = CurrentSessionSettings();
+
+	if (connection->sessionSettings != NULL &&
+		strcmp(connection->sessionSettings, settings) == 0)
+		return;
+	ExecuteRemoteCommand(connection, settings);
+	ForgetSessionSettings(connection);
+	connection->sessionSettings = MemoryContextStrdup(ConnectionContext,
+													  settings);
+}
+
+/*
+ * ForgetSessionSettings records that the remote session's settings are
+ * unknown, e.g. after a rollback undid a SET.
+ */
+void
+ForgetSessionSettings(NodeConnection *connection)
+{
+	if (connection->sessionSettings != NULL)
+		pfree(connection->sessionSettings);
+	connection->sessionSettings = NULL;
 }
 
 /* position of the socket event in a connection's wait event set */

@@ -25,6 +25,7 @@
 #include "distdb/remote_command.h"
 
 static PGresult *CollectResults(NodeConnection *connection);
+static void FinishSend(NodeConnection *connection, int flags);
 
 
 /*
@@ -66,24 +67,40 @@ WaitForConnectionFlush(NodeConnection *connection)
 
 /*
  * SendRemoteQuery sends a query (with optional text parameters) without
- * waiting for its result.  In single-row mode, rows come one PGresult at a
- * time so that large results need not fit in memory.
+ * waiting for its result.  With REMOTE_SINGLE_ROW, rows come one PGresult
+ * at a time so that large results need not fit in memory; with
+ * REMOTE_BINARY_RESULTS values come in binary format.  Without parameters
+ * or binary results, sql may hold several commands.
  */
 void
 SendRemoteQuery(NodeConnection *connection, const char *sql,
-				const RemoteParams *params, bool singleRowMode)
+				const RemoteParams *params, int flags)
 {
 	int			sent;
+	int			paramCount = (params != NULL) ? params->count : 0;
 
 	LogRemoteCommand(connection, sql);
-	if (params != NULL && params->count > 0)
-		sent = PQsendQueryParams(connection->pgconn, sql, params->count,
-								 params->types, params->values, NULL, NULL, 0);
+	if (paramCount > 0 || (flags & REMOTE_BINARY_RESULTS))
+		sent = PQsendQueryParams(connection->pgconn, sql, paramCount,
+								 paramCount > 0 ? params->types : NULL,
+								 paramCount > 0 ? params->values : NULL,
+								 NULL, NULL,
+								 (flags & REMOTE_BINARY_RESULTS) ? 1 : 0);
 	else
 		sent = PQsendQuery(connection->pgconn, sql);
 	if (sent == 0)
 		ThrowConnectionError(connection);
-	if (singleRowMode && PQsetSingleRowMode(connection->pgconn) == 0)
+	FinishSend(connection, flags);
+}
+
+/*
+ * FinishSend switches to single-row mode if asked, and flushes.
+ */
+static void
+FinishSend(NodeConnection *connection, int flags)
+{
+	if ((flags & REMOTE_SINGLE_ROW) &&
+		PQsetSingleRowMode(connection->pgconn) == 0)
 		elog(ERROR, "could not switch to single-row mode");
 	WaitForConnectionFlush(connection);
 }
@@ -107,7 +124,7 @@ typedef struct PreparedStatementEntry
  */
 void
 SendRemotePrepared(NodeConnection *connection, const char *sql,
-				   const RemoteParams *params, bool singleRowMode)
+				   const RemoteParams *params, int flags)
 {
 	StringInfoData text;
 	uint64		key;
@@ -137,7 +154,7 @@ SendRemotePrepared(NodeConnection *connection, const char *sql,
 	entry = hash_search(connection->preparedStatements, &key, HASH_FIND, NULL);
 	if (entry != NULL && strcmp(entry->text, text.data) != 0)
 	{
-		SendRemoteQuery(connection, sql, params, singleRowMode);
+		SendRemoteQuery(connection, sql, params, flags);
 		return;
 	}
 	if (entry == NULL)
@@ -147,7 +164,7 @@ SendRemotePrepared(NodeConnection *connection, const char *sql,
 
 		if (connection->preparedCount >= MAX_PREPARED_PER_CONNECTION)
 		{
-			SendRemoteQuery(connection, sql, params, singleRowMode);
+			SendRemoteQuery(connection, sql, params, flags);
 			return;
 		}
 		snprintf(name, sizeof(name), "distdb_%d", connection->preparedCount);
@@ -169,11 +186,10 @@ SendRemotePrepared(NodeConnection *connection, const char *sql,
 	}
 
 	if (PQsendQueryPrepared(connection->pgconn, entry->name, params->count,
-							params->values, NULL, NULL, 0) == 0)
+							params->values, NULL, NULL,
+							(flags & REMOTE_BINARY_RESULTS) ? 1 : 0) == 0)
 		ThrowConnectionError(connection);
-	if (singleRowMode && PQsetSingleRowMode(connection->pgconn) == 0)
-		elog(ERROR, "could not switch to single-row mode");
-	WaitForConnectionFlush(connection);
+	FinishSend(connection, flags);
 }
 
 /*

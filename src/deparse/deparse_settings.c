@@ -5,10 +5,11 @@
  *
  * PostgreSQL's deparser qualifies a name only when it is not visible in
  * the current search_path, and prints constants in the current DateStyle
- * and IntervalStyle.  The nodes run with other settings, so while distdb
- * generates SQL for them it sets search_path to pg_catalog alone (every
- * other object comes out schema-qualified) and the date styles to the ones
- * every node connection uses (see connection_cache.c).
+ * and IntervalStyle.  While distdb generates SQL and parameter values for
+ * the nodes it sets search_path to pg_catalog alone, so every other object
+ * comes out schema-qualified, and prints dates and intervals in the ISO and
+ * postgres styles, which nodes read the same whatever their DateStyle, and
+ * floats with all their digits.
  *
  *-------------------------------------------------------------------------
  */

@@ -334,7 +334,23 @@ typedef struct ShardRows
 {
 	int			rowCount;
 	List	   *values;			/* char *, row after row */
+	List	   *rowIndexes;		/* the statement row of each row */
 } ShardRows;
+
+/*
+ * IntSublist returns count elements of an integer list starting at
+ * position first.
+ */
+static List *
+IntSublist(List *list, int first, int count)
+{
+	List	   *result = NIL;
+	int			i;
+
+	for (i = first; i < first + count; i++)
+		result = lappend_int(result, list_nth_int(list, i));
+	return result;
+}
 
 /*
  * BuildInsertTasks evaluates the rows of an INSERT ... VALUES, routes each
@@ -377,6 +393,7 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 	nestLevel = PushDeparseSettings();
 	foreach(lc, rows)
 	{
+		int			rowIndex = foreach_current_index(lc);
 		List	   *rowExprs = lfirst(lc);
 		ListCell   *elc;
 		int			column = 0;
@@ -407,6 +424,8 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 		}
 		ResetExprContext(econtext);
 		shardRows[rowShard].rowCount++;
+		shardRows[rowShard].rowIndexes = lappend_int(shardRows[rowShard].rowIndexes,
+													 rowIndex);
 		shardRows[rowShard].values = list_concat(shardRows[rowShard].values,
 												 values);
 	}
@@ -421,6 +440,7 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 		{
 			int			taskRows = Min(rowsPerTask, shard->rowCount - firstRow);
 			RemoteParams *params = palloc0(sizeof(RemoteParams));
+			DistTask   *task;
 			int			i;
 
 			params->count = taskRows * columnCount;
@@ -432,13 +452,15 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 				params->values[i] = list_nth(shard->values,
 											 firstRow * columnCount + i);
 			}
-			tasks = lappend(tasks,
-							MakeTask(entry, shardIndex,
-									 DeparseShardInsert(query,
-														entry->shards[shardIndex].shardName,
-														taskRows, 1),
-									 params->count > 0 ? params : NULL,
-									 taskRows == 1));
+			task = MakeTask(entry, shardIndex,
+							DeparseShardInsert(query,
+											   entry->shards[shardIndex].shardName,
+											   taskRows, 1),
+							params->count > 0 ? params : NULL,
+							taskRows == 1);
+			task->rowIndexes = IntSublist(shard->rowIndexes, firstRow,
+												  taskRows);
+			tasks = lappend(tasks, task);
 		}
 	}
 	PopDeparseSettings(nestLevel);
@@ -484,10 +506,22 @@ DistributedScanNext(ScanState *node)
 	EState	   *estate = node->ps.state;
 
 	if (state->execution == NULL)
+	{
 		state->execution = CreateTaskExecution(state->tasks,
 											   state->plan->isWrite,
 											   state->plan->expectsRows,
 											   slot->tts_tupleDescriptor);
+		if (state->plan->kind == DIST_PLAN_INSERT_VALUES &&
+			state->plan->expectsRows && list_length(state->tasks) > 1)
+		{
+			ListCell   *lc;
+			int			rowCount = 0;
+
+			foreach(lc, state->tasks)
+				rowCount += list_length(((DistTask *) lfirst(lc))->rowIndexes);
+			ReturnRowsInStatementOrder(state->execution, rowCount);
+		}
+	}
 	if (TaskExecutionNextTuple(state->execution, slot))
 		return slot;
 

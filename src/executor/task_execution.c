@@ -27,6 +27,9 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "utils/memutils.h"
 #include "miscadmin.h"
 
@@ -35,12 +38,51 @@
 #include "distdb/task_execution.h"
 
 static void StartExecution(TaskExecution *execution);
-static void StartNextTask(ConnectionTasks *connectionTasks, bool expectsRows);
+static void StartNextTask(TaskExecution *execution,
+						  ConnectionTasks *connectionTasks);
+static bool BinaryTransferPossible(TupleDesc tupleDesc);
 static void StoreRow(TaskExecution *execution, PGresult *result,
 					 TupleTableSlot *slot);
 static void WaitForBusyConnections(TaskExecution *execution);
-static void SyncTimeZone(NodeConnection *connection);
-static bool FetchNextRow(TaskExecution *execution, TupleTableSlot *slot);
+static bool FetchNextRow(TaskExecution *execution, TupleTableSlot *slot,
+						 DistTask **task);
+static bool NextRowInStatementOrder(TaskExecution *execution,
+									TupleTableSlot *slot);
+
+/*
+ * BinaryTransferPossible returns whether rows of the descriptor can come
+ * in binary format: when every column is of a built-in type with binary
+ * I/O, whose binary form (unlike the text form of dates under some
+ * DateStyles) is exact and the same on every node.  Composite types are
+ * left out because their binary form carries type oids, which differ
+ * between nodes for user-defined types.
+ */
+static bool
+BinaryTransferPossible(TupleDesc tupleDesc)
+{
+	int			i;
+
+	for (i = 0; i < tupleDesc->natts; i++)
+	{
+		Oid			type = TupleDescAttr(tupleDesc, i)->atttypid;
+		HeapTuple	typeTuple;
+		Form_pg_type typeForm;
+		bool		usable;
+
+		if (type >= FirstNormalObjectId || type == RECORDOID)
+			return false;
+		typeTuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+		if (!HeapTupleIsValid(typeTuple))
+			return false;
+		typeForm = (Form_pg_type) GETSTRUCT(typeTuple);
+		usable = typeForm->typtype == TYPTYPE_BASE &&
+			OidIsValid(typeForm->typreceive) && OidIsValid(typeForm->typsend);
+		ReleaseSysCache(typeTuple);
+		if (!usable)
+			return false;
+	}
+	return true;
+}
 
 /*
  * CreateTaskExecution prepares to run tasks whose rows (if any) have the
@@ -62,38 +104,23 @@ CreateTaskExecution(List *tasks, bool isWrite, bool expectsRows,
 												  ALLOCSET_DEFAULT_SIZES);
 	if (tupleDesc != NULL && tupleDesc->natts > 0)
 	{
+		execution->binaryResults = BinaryTransferPossible(tupleDesc);
 		execution->inputFunctions = palloc(sizeof(FmgrInfo) * tupleDesc->natts);
 		execution->typioparams = palloc(sizeof(Oid) * tupleDesc->natts);
 		for (i = 0; i < tupleDesc->natts; i++)
 		{
-			Oid			inputFunction;
+			Oid			type = TupleDescAttr(tupleDesc, i)->atttypid;
+			Oid			function;
 
-			getTypeInputInfo(TupleDescAttr(tupleDesc, i)->atttypid,
-							 &inputFunction, &execution->typioparams[i]);
-			fmgr_info(inputFunction, &execution->inputFunctions[i]);
+			if (execution->binaryResults)
+				getTypeBinaryInputInfo(type, &function,
+									   &execution->typioparams[i]);
+			else
+				getTypeInputInfo(type, &function, &execution->typioparams[i]);
+			fmgr_info(function, &execution->inputFunctions[i]);
 		}
 	}
 	return execution;
-}
-
-/*
- * SyncTimeZone makes the remote session use the local session's time zone,
- * which functions evaluated on the node depend on.
- */
-static void
-SyncTimeZone(NodeConnection *connection)
-{
-	const char *timeZone = GetConfigOption("TimeZone", false, false);
-	char	   *command;
-
-	if (connection->timeZone != NULL &&
-		strcmp(connection->timeZone, timeZone) == 0)
-		return;
-	command = psprintf("SET TimeZone TO %s", quote_literal_cstr(timeZone));
-	ExecuteRemoteCommand(connection, command);
-	if (connection->timeZone != NULL)
-		pfree(connection->timeZone);
-	connection->timeZone = MemoryContextStrdup(TopMemoryContext, timeZone);
 }
 
 /*
@@ -186,10 +213,10 @@ StartExecution(TaskExecution *execution)
 	{
 		ConnectionTasks *connectionTasks = lfirst(lc);
 
-		SyncTimeZone(connectionTasks->connection);
+		SyncSessionSettings(connectionTasks->connection);
 		if (execution->isWrite && needsTransaction)
 			connectionTasks->connection->wroteData = true;
-		StartNextTask(connectionTasks, execution->expectsRows);
+		StartNextTask(execution, connectionTasks);
 	}
 }
 
@@ -197,9 +224,10 @@ StartExecution(TaskExecution *execution)
  * StartNextTask sends a connection its next task, if it has one left.
  */
 static void
-StartNextTask(ConnectionTasks *connectionTasks, bool expectsRows)
+StartNextTask(TaskExecution *execution, ConnectionTasks *connectionTasks)
 {
 	DistTask   *task;
+	int			flags = 0;
 
 	if (connectionTasks->nextTask >= list_length(connectionTasks->tasks))
 	{
@@ -208,12 +236,16 @@ StartNextTask(ConnectionTasks *connectionTasks, bool expectsRows)
 	}
 	task = list_nth(connectionTasks->tasks, connectionTasks->nextTask++);
 	connectionTasks->currentTask = task;
+	if (execution->expectsRows)
+		flags |= REMOTE_SINGLE_ROW;
+	if (execution->binaryResults)
+		flags |= REMOTE_BINARY_RESULTS;
 	if (task->prepare && task->params != NULL)
 		SendRemotePrepared(connectionTasks->connection, task->queryString,
-						   task->params, expectsRows);
+						   task->params, flags);
 	else
 		SendRemoteQuery(connectionTasks->connection, task->queryString,
-						task->params, expectsRows);
+						task->params, flags);
 }
 
 /*
@@ -241,6 +273,21 @@ StoreRow(TaskExecution *execution, PGresult *result, TupleTableSlot *slot)
 		{
 			slot->tts_values[i] = (Datum) 0;
 			slot->tts_isnull[i] = true;
+		}
+		else if (execution->binaryResults)
+		{
+			StringInfoData value;
+
+			/* libpq keeps a terminating zero byte after every value */
+			value.data = PQgetvalue(result, 0, i);
+			value.len = PQgetlength(result, 0, i);
+			value.maxlen = value.len + 1;
+			value.cursor = 0;
+			slot->tts_values[i] =
+				ReceiveFunctionCall(&execution->inputFunctions[i], &value,
+									execution->typioparams[i],
+									TupleDescAttr(tupleDesc, i)->atttypmod);
+			slot->tts_isnull[i] = false;
 		}
 		else
 		{
@@ -337,16 +384,20 @@ TaskExecutionNextTuple(TaskExecution *execution, TupleTableSlot *slot)
 {
 	ListCell   *lc;
 
+	DistTask   *task;
+
 	if (!execution->started)
 		StartExecution(execution);
+	if (execution->orderedRowCount > 0)
+		return NextRowInStatementOrder(execution, slot);
 	if (!execution->buffered)
-		return FetchNextRow(execution, slot);
+		return FetchNextRow(execution, slot, &task);
 
 	/* read everything, free the connections, then return the rows */
 	if (execution->buffer == NULL)
 	{
 		execution->buffer = tuplestore_begin_heap(false, false, work_mem);
-		while (FetchNextRow(execution, slot))
+		while (FetchNextRow(execution, slot, &task))
 			tuplestore_puttupleslot(execution->buffer, slot);
 		foreach(lc, execution->connectionTasks)
 			ReleaseNodeConnection(((ConnectionTasks *) lfirst(lc))->connection);
@@ -365,11 +416,67 @@ TaskExecutionNextTuple(TaskExecution *execution, TupleTableSlot *slot)
 }
 
 /*
- * FetchNextRow stores the next row any task returns into the slot and
- * returns true, or returns false once every task has finished.
+ * ReturnRowsInStatementOrder makes the execution return the rows of an
+ * INSERT ... RETURNING in the order of the statement's rows: each task's
+ * rowIndexes tells which statement row each of its rows is.
+ */
+void
+ReturnRowsInStatementOrder(TaskExecution *execution, int rowCount)
+{
+	execution->orderedRowCount = rowCount;
+}
+
+/*
+ * NextRowInStatementOrder reads every row first (they are few: one per
+ * row of the statement), frees the connections, then returns the rows in
+ * statement order.
  */
 static bool
-FetchNextRow(TaskExecution *execution, TupleTableSlot *slot)
+NextRowInStatementOrder(TaskExecution *execution, TupleTableSlot *slot)
+{
+	ListCell   *lc;
+	DistTask   *task;
+
+	if (execution->orderedRows == NULL)
+	{
+		execution->orderedRows = palloc0(sizeof(MinimalTuple) *
+										 execution->orderedRowCount);
+		while (FetchNextRow(execution, slot, &task))
+		{
+			int			rowIndex;
+
+			if (task->rowsReturned >= list_length(task->rowIndexes))
+				elog(ERROR, "a shard returned more rows than it was sent");
+			rowIndex = list_nth_int(task->rowIndexes, task->rowsReturned++);
+			execution->orderedRows[rowIndex] = ExecCopySlotMinimalTuple(slot);
+		}
+		foreach(lc, execution->connectionTasks)
+			ReleaseNodeConnection(((ConnectionTasks *) lfirst(lc))->connection);
+		execution->bufferSlot =
+			MakeSingleTupleTableSlot(execution->tupleDesc,
+									 &TTSOpsMinimalTuple);
+	}
+	while (execution->nextOrderedRow < execution->orderedRowCount)
+	{
+		MinimalTuple row = execution->orderedRows[execution->nextOrderedRow++];
+
+		if (row == NULL)
+			continue;
+		ExecStoreMinimalTuple(row, execution->bufferSlot, false);
+		ExecCopySlot(slot, execution->bufferSlot);
+		return true;
+	}
+	ExecClearTuple(slot);
+	return false;
+}
+
+/*
+ * FetchNextRow stores the next row any task returns into the slot, sets
+ * *task to that task and returns true, or returns false once every task
+ * has finished.
+ */
+static bool
+FetchNextRow(TaskExecution *execution, TupleTableSlot *slot, DistTask **task)
 {
 	while (!execution->finished)
 	{
@@ -390,7 +497,7 @@ FetchNextRow(TaskExecution *execution, TupleTableSlot *slot)
 
 				if (result == NULL)
 				{
-					StartNextTask(connectionTasks, execution->expectsRows);
+					StartNextTask(execution, connectionTasks);
 					continue;
 				}
 				switch (PQresultStatus(result))
@@ -398,6 +505,7 @@ FetchNextRow(TaskExecution *execution, TupleTableSlot *slot)
 					case PGRES_SINGLE_TUPLE:
 						StoreRow(execution, result, slot);
 						PQclear(result);
+						*task = connectionTasks->currentTask;
 						return true;
 					case PGRES_TUPLES_OK:
 					case PGRES_COMMAND_OK:

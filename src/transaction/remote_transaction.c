@@ -306,6 +306,7 @@ AbortRemoteWork(NodeConnection *connection)
 	connection->xactDepth = 0;
 	connection->wroteData = false;
 	connection->claimed = false;
+	ForgetSessionSettings(connection);
 	if (!usable)
 		CloseNodeConnection(connection);
 }
@@ -462,6 +463,7 @@ RemoteSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 					 "ROLLBACK TO SAVEPOINT distdb_s%d; RELEASE SAVEPOINT distdb_s%d",
 					 level, level);
 			connection->claimed = false;
+			ForgetSessionSettings(connection);
 			if (!StopRunningCommand(connection, deadline) ||
 				!RunQuietly(connection->pgconn, command, deadline))
 			{
