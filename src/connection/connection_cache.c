@@ -29,6 +29,9 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
+#include "access/htup_details.h"
+#include "catalog/pg_authid.h"
 
 #include "distdb/connection_cache.h"
 #include "distdb/distdb.h"
@@ -230,6 +233,28 @@ AppendSessionOption(StringInfo options, const char *name, const char *value)
 }
 
 /*
+ * NodeLoginUserName returns the role to log in to nodes as: the current
+ * user, or the session user when the current user cannot log in (after
+ * SET ROLE to a group role, say); the remote session then does SET ROLE.
+ */
+static char *
+NodeLoginUserName(void)
+{
+	Oid			userId = GetUserId();
+	HeapTuple	roleTuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(userId));
+	bool		canLogin = false;
+
+	if (HeapTupleIsValid(roleTuple))
+	{
+		canLogin = ((Form_pg_authid) GETSTRUCT(roleTuple))->rolcanlogin;
+		ReleaseSysCache(roleTuple);
+	}
+	if (!canLogin)
+		userId = GetSessionUserId();
+	return GetUserNameFromId(userId, false);
+}
+
+/*
  * StartConnection begins a non-blocking connection to host:port as the
  * current user, to the current database.  The remote session starts with
  * the local session's settings (see SyncedSettings).
@@ -242,6 +267,7 @@ StartConnection(const char *nodeName, int32 nodePort)
 	int			n = 0;
 	char		portString[12];
 	char	   *userName = GetUserNameFromId(GetUserId(), false);
+	char	   *loginName = NodeLoginUserName();
 	char	   *databaseName = get_database_name(MyDatabaseId);
 	StringInfoData options;
 	PQconninfoOption *extraOptions = NULL;
@@ -254,6 +280,9 @@ StartConnection(const char *nodeName, int32 nodePort)
 							GetConfigOption(SyncedSettings[i], false, false));
 	/* floats travel with all their digits */
 	AppendSessionOption(&options, "extra_float_digits", "3");
+	/* a role that cannot log in acts through the session user */
+	if (strcmp(loginName, userName) != 0)
+		AppendSessionOption(&options, "role", userName);
 
 	/* extra options from distdb.node_conninfo come first: ours win */
 	if (DistdbNodeConninfo != NULL && DistdbNodeConninfo[0] != '\0')
@@ -292,7 +321,7 @@ StartConnection(const char *nodeName, int32 nodePort)
 	keywords[n] = "dbname";
 	values[n++] = databaseName;
 	keywords[n] = "user";
-	values[n++] = userName;
+	values[n++] = loginName;
 	keywords[n] = "fallback_application_name";
 	values[n++] = "distdb";
 	keywords[n] = "client_encoding";
