@@ -41,6 +41,12 @@ extern PlannedStmt *PlanWithPullUp(Query *parse, const char *queryString,
 								   ParamListInfo boundParams);
 extern Oid	DistributedResultFunctionId(void);
 
+/* aggregate_pushdown.c */
+extern DistributedPlan *PushDownAggregation(Query *query, Index rti,
+											DistTableCacheEntry *entry,
+											ParamListInfo boundParams,
+											int planIndex);
+
 /* shippable.c */
 extern bool ContainsSequenceFunctions(Node *node);
 extern bool IsShippableFilter(Node *clause);

@@ -139,6 +139,29 @@ TransformQuery(Query *query, PullUpState *state)
 
 	query_tree_walker(query, TransformWalker, state, 0);
 
+	/* aggregation over one distributed table runs on the shards */
+	if (list_length(query->jointree->fromlist) == 1 &&
+		IsA(linitial(query->jointree->fromlist), RangeTblRef))
+	{
+		Index		onlyRti = ((RangeTblRef *) linitial(query->jointree->fromlist))->rtindex;
+		RangeTblEntry *onlyRte = rt_fetch(onlyRti, query->rtable);
+		DistTableCacheEntry *entry = (onlyRte->rtekind == RTE_RELATION) ?
+		LookupDistTable(onlyRte->relid) : NULL;
+
+		if (entry != NULL)
+		{
+			DistributedPlan *plan =
+				PushDownAggregation(query, onlyRti, entry, state->boundParams,
+									list_length(state->plans));
+
+			if (plan != NULL)
+			{
+				state->plans = lappend(state->plans, plan);
+				return;
+			}
+		}
+	}
+
 	foreach(lc, query->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);

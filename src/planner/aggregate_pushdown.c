@@ -1,0 +1,607 @@
+/*-------------------------------------------------------------------------
+ *
+ * aggregate_pushdown.c
+ *	  Running the aggregation of a multi-shard query on the shards.
+ *
+ * A query level that aggregates over one distributed table alone (all its
+ * WHERE conditions shippable) does not need the table's rows on the
+ * coordinator:
+ *
+ * - grouped by the distribution column, every group lies in one shard, so
+ *   each shard runs the whole grouping (with HAVING) and the coordinator
+ *   only concatenates, sorts and limits the groups;
+ * - otherwise each shard computes partial aggregates per group -- count,
+ *   sum, min, max, avg (as sum and count), bool_and/or, every, bit_and/or
+ *   -- and the coordinator groups again and combines them: counts and sums
+ *   are summed, minimums take the minimum, and so on.
+ *
+ * The query level is rewritten in place: the distributed table becomes a
+ * placeholder scan of the shards' output (see pull_up_planner.c) and the
+ * aggregates become their combining expressions.  Queries using anything
+ * else (other aggregates, DISTINCT or ordered aggregates, grouping sets,
+ * window functions, ...) are left to the general pull-up, which is slower
+ * but handles everything.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_func.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+
+#include "distdb/planner_internal.h"
+#include "distdb/shard_pruning.h"
+
+/* how an aggregate is split into a shard part and a coordinator part */
+typedef enum AggregateSplit
+{
+	SPLIT_NONE,					/* cannot be split */
+	SPLIT_COUNT,				/* count: sum of the counts */
+	SPLIT_SAME,					/* min, max, bool_and, ...: the same again */
+	SPLIT_SUM,					/* sum: sum of the sums, cast back */
+	SPLIT_AVG					/* avg: sum of sums / sum of counts */
+} AggregateSplit;
+
+/* state of the rewrite of one query level */
+typedef struct PushdownContext
+{
+	Index		rti;			/* the distributed table */
+	Index		placeholderRti;
+	List	   *workerExprs;	/* expressions the shards return */
+	List	   *groupExprs;		/* the grouping expressions (worker form) */
+	bool		failed;			/* something cannot be split */
+} PushdownContext;
+
+static AggregateSplit ClassifyAggregate(Aggref *aggref);
+static bool CanPushDownAggregation(Query *query, Index rti,
+								   DistTableCacheEntry *entry,
+								   bool *groupsByDistColumn);
+static Node *CombineMutator(Node *node, PushdownContext *context);
+
+/*
+ * CatalogFunctionName: pg_catalog.name, for lookups that must not find
+ * a user's function of the same name.
+ */
+static List *
+CatalogFunctionName(const char *name)
+{
+	return list_make2(makeString("pg_catalog"), makeString(pstrdup(name)));
+}
+
+/*
+ * ClassifyAggregate says how a built-in aggregate splits, if it does.
+ */
+static AggregateSplit
+ClassifyAggregate(Aggref *aggref)
+{
+	char	   *name;
+	Oid			argType;
+
+	if (aggref->aggdistinct != NIL || aggref->aggorder != NIL ||
+		aggref->aggdirectargs != NIL || aggref->aggkind != AGGKIND_NORMAL ||
+		aggref->agglevelsup != 0 || aggref->aggvariadic ||
+		get_func_namespace(aggref->aggfnoid) != PG_CATALOG_NAMESPACE)
+		return SPLIT_NONE;
+
+	name = get_func_name(aggref->aggfnoid);
+	if (strcmp(name, "count") == 0)
+		return SPLIT_COUNT;
+	if (list_length(aggref->aggargtypes) != 1)
+		return SPLIT_NONE;
+	argType = linitial_oid(aggref->aggargtypes);
+	if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0 ||
+		strcmp(name, "bool_and") == 0 || strcmp(name, "bool_or") == 0 ||
+		strcmp(name, "every") == 0 || strcmp(name, "bit_and") == 0 ||
+		strcmp(name, "bit_or") == 0)
+		return SPLIT_SAME;
+	if (strcmp(name, "sum") == 0)
+		return SPLIT_SUM;
+	if (strcmp(name, "avg") == 0 &&
+		(argType == INT2OID || argType == INT4OID || argType == INT8OID ||
+		 argType == NUMERICOID || argType == FLOAT8OID))
+		return SPLIT_AVG;
+	return SPLIT_NONE;
+}
+
+/*
+ * AllAggregatesSplittable: every aggregate in the expression splits and
+ * has arguments (and FILTER) the shards can evaluate.
+ */
+static bool
+AllAggregatesSplittable(Node *node)
+{
+	List	   *items = pull_var_clause(node, PVC_INCLUDE_AGGREGATES |
+										PVC_RECURSE_PLACEHOLDERS |
+										PVC_RECURSE_WINDOWFUNCS);
+	ListCell   *lc;
+
+	foreach(lc, items)
+	{
+		Aggref	   *aggref = lfirst(lc);
+		ListCell   *alc;
+
+		if (!IsA(aggref, Aggref))
+			continue;
+		if (ClassifyAggregate(aggref) == SPLIT_NONE)
+			return false;
+		foreach(alc, aggref->args)
+		{
+			if (!IsShippableFilter((Node *) ((TargetEntry *) lfirst(alc))->expr))
+				return false;
+		}
+		if (aggref->aggfilter != NULL &&
+			!IsShippableFilter((Node *) aggref->aggfilter))
+			return false;
+	}
+	return true;
+}
+
+/* walker for ShippableWithAggregates: true means "not shippable" */
+static bool
+UnshippableAggregateWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref))
+	{
+		Aggref	   *aggref = (Aggref *) node;
+
+		return aggref->agglevelsup != 0 ||
+			expression_tree_walker(node, UnshippableAggregateWalker, context);
+	}
+	if (IsA(node, Var) || IsA(node, Const) || IsA(node, Param))
+		return !IsShippableFilter(node);
+	if (IsA(node, SubLink) || IsA(node, WindowFunc) || IsA(node, GroupingFunc) ||
+		IsA(node, PlaceHolderVar) || IsA(node, Query))
+		return true;
+	return expression_tree_walker(node, UnshippableAggregateWalker, context);
+}
+
+/*
+ * ShippableWithAggregates: the shards can evaluate the expression, which
+ * may contain aggregates of this query level.
+ */
+static bool
+ShippableWithAggregates(Node *node)
+{
+	return !UnshippableAggregateWalker(node, NULL) &&
+		!contain_volatile_functions(node) && !ContainsSequenceFunctions(node);
+}
+
+/*
+ * CanPushDownAggregation: the query level aggregates over the distributed
+ * table at rti alone, with conditions the shards can evaluate.
+ */
+static bool
+CanPushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
+					   bool *groupsByDistColumn)
+{
+	RangeTblEntry *rte = rt_fetch(rti, query->rtable);
+	ListCell   *lc;
+
+	*groupsByDistColumn = false;
+	if ((!query->hasAggs && query->groupClause == NIL) ||
+		query->hasWindowFuncs || query->groupingSets != NIL ||
+		query->hasTargetSRFs || query->hasSubLinks || query->rowMarks != NIL ||
+		query->setOperations != NULL || query->groupDistinct ||
+		rte->tablesample != NULL || rte->securityQuals != NIL ||
+		list_length(query->jointree->fromlist) != 1 ||
+		!IsA(linitial(query->jointree->fromlist), RangeTblRef) ||
+		((RangeTblRef *) linitial(query->jointree->fromlist))->rtindex != (int) rti)
+		return false;
+
+	/* every reference must be to this table, at this level */
+	if (!bms_is_subset(pull_varnos(NULL, (Node *) query->targetList),
+					   bms_make_singleton(rti)) ||
+		contain_vars_of_level((Node *) query->targetList, 1) ||
+		contain_vars_of_level(query->havingQual, 1))
+		return false;
+	if (query->jointree->quals != NULL &&
+		(!IsShippableFilter(query->jointree->quals) ||
+		 !bms_equal(pull_varnos(NULL, query->jointree->quals),
+					bms_make_singleton(rti))))
+		return false;
+
+	foreach(lc, query->groupClause)
+	{
+		Node	   *expr = get_sortgroupclause_expr(lfirst(lc), query->targetList);
+
+		if (!IsShippableFilter(expr))
+			return false;
+		if (IsA(expr, Var) && ((Var *) expr)->varno == rti &&
+			((Var *) expr)->varattno == entry->distAttnum)
+			*groupsByDistColumn = true;
+	}
+
+	/* whole-row and system columns would need the row type of the shard */
+	foreach(lc, pull_var_clause((Node *) query->targetList,
+								PVC_RECURSE_AGGREGATES))
+	{
+		if (IsA(lfirst(lc), Var) && ((Var *) lfirst(lc))->varattno <= 0)
+			return false;
+	}
+
+	if (*groupsByDistColumn)
+		return ShippableWithAggregates((Node *) query->targetList) &&
+			ShippableWithAggregates(query->havingQual);
+
+	return AllAggregatesSplittable((Node *) query->targetList) &&
+		AllAggregatesSplittable(query->havingQual);
+}
+
+/*
+ * WorkerColumn returns a Var of the placeholder for a worker expression,
+ * adding it to the shard query's output if it is not there yet.
+ */
+static Var *
+WorkerColumn(PushdownContext *context, Expr *workerExpr)
+{
+	ListCell   *lc;
+	int			position = 0;
+
+	foreach(lc, context->workerExprs)
+	{
+		position++;
+		if (equal(lfirst(lc), workerExpr))
+			break;
+	}
+	if (lc == NULL)
+	{
+		context->workerExprs = lappend(context->workerExprs, workerExpr);
+		position = list_length(context->workerExprs);
+	}
+	return makeVar(context->placeholderRti, position,
+				   exprType((Node *) workerExpr),
+				   exprTypmod((Node *) workerExpr),
+				   exprCollation((Node *) workerExpr), 0);
+}
+
+/* an aggregate of pg_catalog over one argument, applied on the coordinator */
+static Expr *
+MakeAggregate(const char *name, Expr *argument, Oid collation)
+{
+	Oid			argType = exprType((Node *) argument);
+	Oid			function;
+	Aggref	   *aggref = makeNode(Aggref);
+
+	/* count(x) is declared on "any" */
+	if (strcmp(name, "count") == 0)
+		function = F_COUNT_ANY;
+	else
+		function = LookupFuncName(CatalogFunctionName(name), 1, &argType,
+								  false);
+
+	aggref->aggfnoid = function;
+	aggref->aggtype = get_func_rettype(function);
+	aggref->aggcollid = collation;
+	aggref->inputcollid = exprCollation((Node *) argument);
+	aggref->aggtranstype = InvalidOid;
+	aggref->aggargtypes = list_make1_oid(argType);
+	aggref->args = list_make1(makeTargetEntry(argument, 1, NULL, false));
+	aggref->aggkind = AGGKIND_NORMAL;
+	aggref->aggsplit = AGGSPLIT_SIMPLE;
+	aggref->aggno = -1;
+	aggref->aggtransno = -1;
+	aggref->location = -1;
+	return (Expr *) aggref;
+}
+
+/* COALESCE(expr, 0) for a bigint expression: a count of no rows is 0 */
+static Expr *
+MakeCoalesceZero(Expr *expr)
+{
+	CoalesceExpr *coalesce = makeNode(CoalesceExpr);
+
+	coalesce->coalescetype = INT8OID;
+	coalesce->coalescecollid = InvalidOid;
+	coalesce->args = list_make2(expr,
+								makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+										  Int64GetDatum(0), false,
+										  FLOAT8PASSBYVAL));
+	coalesce->location = -1;
+	return (Expr *) coalesce;
+}
+
+/* a cast the parser would apply, or an error if there is none */
+static Expr *
+CastTo(Expr *expr, Oid type)
+{
+	Node	   *result = coerce_to_target_type(NULL, (Node *) expr,
+											   exprType((Node *) expr), type,
+											   -1, COERCION_EXPLICIT,
+											   COERCE_EXPLICIT_CAST, -1);
+
+	if (result == NULL)
+		elog(ERROR, "no cast from type %u to type %u",
+			 exprType((Node *) expr), type);
+	return (Expr *) result;
+}
+
+/* the shard-side copy of an expression: the table is at index 1 there */
+static Expr *
+WorkerForm(Expr *expr, Index rti)
+{
+	Expr	   *copy = copyObject(expr);
+
+	ChangeVarNodes((Node *) copy, rti, 1, 0);
+	return copy;
+}
+
+/*
+ * CombineAggregate returns the coordinator expression that combines the
+ * shards' partial results of an aggregate.
+ */
+static Expr *
+CombineAggregate(Aggref *aggref, PushdownContext *context)
+{
+	Index		rti = context->rti;
+	Expr	   *combined;
+
+	switch (ClassifyAggregate(aggref))
+	{
+		case SPLIT_COUNT:
+			{
+				Var		   *counts = WorkerColumn(context,
+												  WorkerForm((Expr *) aggref, rti));
+
+				combined = CastTo(MakeAggregate("sum", (Expr *) counts,
+												InvalidOid), INT8OID);
+				return MakeCoalesceZero(combined);
+			}
+		case SPLIT_SAME:
+			{
+				Var		   *partials = WorkerColumn(context,
+													WorkerForm((Expr *) aggref, rti));
+				char	   *name = get_func_name(aggref->aggfnoid);
+
+				if (strcmp(name, "every") == 0)
+					name = "bool_and";
+				return MakeAggregate(name, (Expr *) partials, aggref->aggcollid);
+			}
+		case SPLIT_SUM:
+			{
+				Var		   *sums = WorkerColumn(context,
+												WorkerForm((Expr *) aggref, rti));
+
+				combined = MakeAggregate("sum", (Expr *) sums, aggref->aggcollid);
+				if (exprType((Node *) combined) != aggref->aggtype)
+					combined = CastTo(combined, aggref->aggtype);
+				return combined;
+			}
+		case SPLIT_AVG:
+			{
+				Expr	   *argument = ((TargetEntry *) linitial(aggref->args))->expr;
+				Oid			argType = exprType((Node *) argument);
+				Aggref	   *sumAggref;
+				Aggref	   *countAggref;
+				Expr	   *sum;
+				Expr	   *count;
+				Oid			resultType = aggref->aggtype;
+
+				sumAggref = (Aggref *) MakeAggregate("sum", argument, InvalidOid);
+				sumAggref->aggfilter = aggref->aggfilter;
+				countAggref = (Aggref *) MakeAggregate("count", argument,
+													   InvalidOid);
+				countAggref->aggfilter = aggref->aggfilter;
+
+				sum = MakeAggregate("sum",
+									(Expr *) WorkerColumn(context,
+														  WorkerForm((Expr *) sumAggref, rti)),
+									InvalidOid);
+				count = MakeAggregate("sum",
+									  (Expr *) WorkerColumn(context,
+															WorkerForm((Expr *) countAggref, rti)),
+									  InvalidOid);
+				if (argType == FLOAT8OID)
+					return (Expr *) makeFuncExpr(F_FLOAT8DIV, FLOAT8OID,
+												 list_make2(CastTo(sum, FLOAT8OID),
+															CastTo(count, FLOAT8OID)),
+												 InvalidOid, InvalidOid,
+												 COERCE_EXPLICIT_CALL);
+				Assert(resultType == NUMERICOID);
+				return (Expr *) makeFuncExpr(F_NUMERIC_DIV, resultType,
+											 list_make2(CastTo(sum, NUMERICOID),
+														CastTo(count, NUMERICOID)),
+											 InvalidOid, InvalidOid,
+											 COERCE_EXPLICIT_CALL);
+			}
+		case SPLIT_NONE:
+			break;
+	}
+	context->failed = true;
+	return (Expr *) aggref;
+}
+
+/*
+ * CombineMutator rewrites a target or HAVING expression for the
+ * coordinator: grouping expressions become placeholder columns and
+ * aggregates their combining expressions.  A column reference left over
+ * (not inside a grouping expression or aggregate) makes the rewrite fail.
+ */
+static Node *
+CombineMutator(Node *node, PushdownContext *context)
+{
+	ListCell   *lc;
+
+	if (node == NULL)
+		return NULL;
+	foreach(lc, context->groupExprs)
+	{
+		if (equal(node, lfirst(lc)))
+			return (Node *) WorkerColumn(context,
+										 WorkerForm(lfirst(lc), context->rti));
+	}
+	if (IsA(node, Aggref))
+		return (Node *) CombineAggregate((Aggref *) node, context);
+	if (IsA(node, Var))
+	{
+		context->failed = true;
+		return node;
+	}
+	return expression_tree_mutator(node, CombineMutator, context);
+}
+
+/*
+ * PushDownAggregation rewrites a query level whose aggregation the shards
+ * can do (see the file header) and returns the placeholder's plan, or NULL
+ * when the query level does not qualify and is left unchanged.
+ */
+DistributedPlan *
+PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
+					ParamListInfo boundParams, int planIndex)
+{
+	RangeTblEntry *rte = rt_fetch(rti, query->rtable);
+	bool		groupsByDistColumn;
+	PushdownContext context;
+	Query	   *workerQuery;
+	List	   *newTargetList = NIL;
+	Node	   *newHaving;
+	List	   *columnNames = NIL;
+	List	   *columnVars = NIL;
+	RangeTblEntry *placeholder;
+	ListCell   *lc;
+	PruningResult pruning;
+	int			position = 0;
+
+	if (!CanPushDownAggregation(query, rti, entry, &groupsByDistColumn))
+		return NULL;
+
+	memset(&context, 0, sizeof(context));
+	context.rti = rti;
+	context.placeholderRti = rti;
+
+	workerQuery = makeNode(Query);
+	workerQuery->commandType = CMD_SELECT;
+	workerQuery->querySource = QSRC_ORIGINAL;
+	workerQuery->canSetTag = true;
+	workerQuery->rtable = list_make1(copyObject(rte));
+	workerQuery->jointree = makeFromExpr(list_make1(makeNode(RangeTblRef)),
+										 query->jointree->quals ?
+										 (Node *) WorkerForm((Expr *) query->jointree->quals, rti) :
+										 NULL);
+	((RangeTblRef *) linitial(workerQuery->jointree->fromlist))->rtindex = 1;
+
+	if (groupsByDistColumn)
+	{
+		/* the shards run the whole grouping; one output column per entry */
+		workerQuery->hasAggs = query->hasAggs;
+		workerQuery->groupClause = copyObject(query->groupClause);
+		workerQuery->havingQual = query->havingQual ?
+			(Node *) WorkerForm((Expr *) query->havingQual, rti) : NULL;
+		foreach(lc, query->targetList)
+		{
+			TargetEntry *tle = lfirst(lc);
+			TargetEntry *workerTle = flatCopyTargetEntry(tle);
+			TargetEntry *newTle = flatCopyTargetEntry(tle);
+
+			workerTle->expr = WorkerForm(tle->expr, rti);
+			workerTle->resjunk = false;
+			workerQuery->targetList = lappend(workerQuery->targetList,
+											  workerTle);
+			newTle->expr = (Expr *) makeVar(rti, ++position,
+											exprType((Node *) tle->expr),
+											exprTypmod((Node *) tle->expr),
+											exprCollation((Node *) tle->expr),
+											0);
+			newTargetList = lappend(newTargetList, newTle);
+			context.workerExprs = lappend(context.workerExprs,
+										  workerTle->expr);
+		}
+		newHaving = NULL;
+	}
+	else
+	{
+		int			groupRef = 0;
+
+		foreach(lc, query->groupClause)
+			context.groupExprs = lappend(context.groupExprs,
+										 get_sortgroupclause_expr(lfirst(lc),
+																  query->targetList));
+		/* the shards group by the same expressions, output first */
+		foreach(lc, query->groupClause)
+		{
+			SortGroupClause *clause = copyObject(lfirst(lc));
+			Expr	   *workerExpr = WorkerForm(list_nth(context.groupExprs,
+														 foreach_current_index(lc)),
+												rti);
+			TargetEntry *tle;
+
+			(void) WorkerColumn(&context, workerExpr);
+			tle = makeTargetEntry(workerExpr, ++position, NULL, false);
+			tle->ressortgroupref = ++groupRef;
+			clause->tleSortGroupRef = groupRef;
+			workerQuery->targetList = lappend(workerQuery->targetList, tle);
+			workerQuery->groupClause = lappend(workerQuery->groupClause, clause);
+		}
+		foreach(lc, query->targetList)
+		{
+			TargetEntry *newTle = flatCopyTargetEntry(lfirst(lc));
+
+			newTle->expr = (Expr *) CombineMutator((Node *) newTle->expr,
+												   &context);
+			newTargetList = lappend(newTargetList, newTle);
+		}
+		newHaving = CombineMutator(query->havingQual, &context);
+		if (context.failed)
+			return NULL;
+
+		/* the partial aggregates the combining expressions refer to */
+		for (position = list_length(workerQuery->targetList);
+			 position < list_length(context.workerExprs); position++)
+			workerQuery->targetList =
+				lappend(workerQuery->targetList,
+						makeTargetEntry(list_nth(context.workerExprs, position),
+										position + 1, NULL, false));
+		workerQuery->hasAggs = true;
+	}
+
+	if (context.workerExprs == NIL)
+		return NULL;
+
+	/* the rewrite succeeded: change the query */
+	if (groupsByDistColumn)
+	{
+		query->groupClause = NIL;
+		query->hasAggs = false;
+	}
+	query->targetList = newTargetList;
+	query->havingQual = newHaving;
+	query->jointree->quals = NULL;
+
+	foreach(lc, context.workerExprs)
+	{
+		columnNames = lappend(columnNames,
+							  psprintf("column%d", foreach_current_index(lc) + 1));
+		columnVars = lappend(columnVars, lfirst(lc));
+	}
+	placeholder = MakeResultPlaceholderRte(rte->eref->aliasname, columnNames,
+										   columnVars, planIndex);
+	rte->inFromCl = false;
+	query->rtable = lappend(query->rtable, rte);
+	list_nth_cell(query->rtable, rti - 1)->ptr_value = placeholder;
+
+	pruning = PruneShards(entry,
+						  workerQuery->jointree->quals ?
+						  make_ands_implicit((Expr *) workerQuery->jointree->quals) :
+						  NIL,
+						  boundParams);
+	{
+		DistributedPlan *plan = MakeShipQueryPlan(rte->relid, workerQuery,
+												  pruning.shardIndexes,
+												  pruning.pruneValue,
+												  false, true);
+
+		plan->isRouter = false;
+		return plan;
+	}
+}
