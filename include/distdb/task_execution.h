@@ -9,6 +9,7 @@
 #ifndef DISTDB_TASK_EXECUTION_H
 #define DISTDB_TASK_EXECUTION_H
 
+#include "executor/instrument.h"
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
 #include "utils/tuplestore.h"
@@ -27,6 +28,11 @@ typedef struct DistTask
 	bool		prepare;		/* run as a statement prepared on the node */
 	List	   *rowIndexes;		/* INSERT: statement row of each row sent */
 	int			rowsReturned;	/* rows the task returned so far */
+
+	/* for EXPLAIN ANALYZE */
+	instr_time	startTime;
+	double		elapsedMs;		/* time from sending to completion */
+	uint64		rowCount;		/* rows it returned */
 } DistTask;
 
 /* a connection and the tasks it runs one after another */

@@ -21,7 +21,9 @@
 #include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
 
+#include "distdb/connection_cache.h"
 #include "distdb/deparse.h"
+#include "distdb/remote_command.h"
 #include "distdb/distributed_scan.h"
 #include "distdb/metadata_cache.h"
 #include "distdb/shard_pruning.h"
@@ -572,9 +574,66 @@ ReScanDistributedScan(CustomScanState *node)
 }
 
 /*
+ * ExplainLines prints a list of lines under a label: indented lines in
+ * text format, a list property otherwise.
+ */
+static void
+ExplainLines(const char *label, List *lines, ExplainState *es)
+{
+	ListCell   *lc;
+
+	if (es->format != EXPLAIN_FORMAT_TEXT)
+	{
+		ExplainPropertyList(label, lines, es);
+		return;
+	}
+	appendStringInfoSpaces(es->str, es->indent * 2);
+	appendStringInfo(es->str, "%s:\n", label);
+	foreach(lc, lines)
+	{
+		appendStringInfoSpaces(es->str, es->indent * 2 + 4);
+		appendStringInfo(es->str, "%s\n", (char *) lfirst(lc));
+	}
+}
+
+/*
+ * RemotePlan runs EXPLAIN of a task on its node and returns the plan's
+ * lines.  Only EXPLAIN: a task is never run twice, not even for EXPLAIN
+ * ANALYZE.
+ */
+static List *
+RemotePlan(DistTask *task, ExplainState *es)
+{
+	NodeConnection *connection = ClaimNodeConnection(task->nodeId);
+	char	   *command = psprintf("EXPLAIN (COSTS %s, VERBOSE %s) %s",
+								   es->costs ? "TRUE" : "FALSE",
+								   es->verbose ? "TRUE" : "FALSE",
+								   task->queryString);
+	List	   *lines = NIL;
+	PGresult   *result;
+	int			row;
+
+	SyncSessionSettings(connection);
+	SendRemoteQuery(connection, command, task->params, 0);
+	result = WaitForRemoteResult(connection);
+	if (result == NULL || PQresultStatus(result) != PGRES_TUPLES_OK)
+	{
+		DrainRemoteResults(connection);
+		ThrowRemoteError(connection, result);
+	}
+	for (row = 0; row < PQntuples(result); row++)
+		lines = lappend(lines, pstrdup(PQgetvalue(result, row, 0)));
+	PQclear(result);
+	DrainRemoteResults(connection);
+	ReleaseNodeConnection(connection);
+	return lines;
+}
+
+/*
  * ExplainDistributedScan shows where the statement runs: the kind of
- * plan, the number of tasks and, for one task, its node, shard and (with
- * VERBOSE) its SQL.
+ * plan, the number of tasks and, for one task, its node, shard, SQL (with
+ * VERBOSE) and the plan its node makes for it.  EXPLAIN ANALYZE adds each
+ * task's rows and time.
  */
 static void
 ExplainDistributedScan(CustomScanState *node, List *ancestors,
@@ -583,6 +642,7 @@ ExplainDistributedScan(CustomScanState *node, List *ancestors,
 	DistributedScanState *state = (DistributedScanState *) node;
 	DistTask   *task;
 	DistNode   *taskNode;
+	ListCell   *lc;
 
 	ExplainPropertyText("Distributed Plan",
 						state->plan->isRouter ? "router" :
@@ -607,5 +667,27 @@ ExplainDistributedScan(CustomScanState *node, List *ancestors,
 								psprintf("%s:%d", taskNode->nodeName,
 										 taskNode->nodePort), es);
 		ExplainPropertyText("Task Query", task->queryString, es);
+	}
+	if (state->plan->kind == DIST_PLAN_SHIP_QUERY)
+		ExplainLines("Remote Plan", RemotePlan(task, es), es);
+
+	if (es->analyze && state->execution != NULL)
+	{
+		List	   *lines = NIL;
+
+		foreach(lc, state->tasks)
+		{
+			DistTask   *each = lfirst(lc);
+
+			lines = lappend(lines,
+							es->timing ?
+							psprintf("shard " INT64_FORMAT " on node %d: rows=" UINT64_FORMAT " time=%.3f ms",
+									 each->shardId, each->nodeId,
+									 each->rowCount, each->elapsedMs) :
+							psprintf("shard " INT64_FORMAT " on node %d: rows=" UINT64_FORMAT,
+									 each->shardId, each->nodeId,
+									 each->rowCount));
+		}
+		ExplainLines("Tasks", lines, es);
 	}
 }

@@ -236,6 +236,7 @@ StartNextTask(TaskExecution *execution, ConnectionTasks *connectionTasks)
 	}
 	task = list_nth(connectionTasks->tasks, connectionTasks->nextTask++);
 	connectionTasks->currentTask = task;
+	INSTR_TIME_SET_CURRENT(task->startTime);
 	if (execution->expectsRows)
 		flags |= REMOTE_SINGLE_ROW;
 	if (execution->binaryResults)
@@ -497,6 +498,12 @@ FetchNextRow(TaskExecution *execution, TupleTableSlot *slot, DistTask **task)
 
 				if (result == NULL)
 				{
+					instr_time	now;
+					DistTask   *finished = connectionTasks->currentTask;
+
+					INSTR_TIME_SET_CURRENT(now);
+					INSTR_TIME_SUBTRACT(now, finished->startTime);
+					finished->elapsedMs = INSTR_TIME_GET_MILLISEC(now);
 					StartNextTask(execution, connectionTasks);
 					continue;
 				}
@@ -506,6 +513,7 @@ FetchNextRow(TaskExecution *execution, TupleTableSlot *slot, DistTask **task)
 						StoreRow(execution, result, slot);
 						PQclear(result);
 						*task = connectionTasks->currentTask;
+						(*task)->rowCount++;
 						return true;
 					case PGRES_TUPLES_OK:
 					case PGRES_COMMAND_OK:
