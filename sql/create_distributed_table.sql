@@ -599,10 +599,10 @@ SELECT count(*) AS group_rows FROM distdb.colocation WHERE colocationid = :none_
 --
 -- 5. Who may distribute a table
 --
+-- the roles exist on every node before they are granted anything: GRANT
+-- on schema cdt, which holds distributed tables, reaches the workers
 CREATE ROLE regress_cdt_owner LOGIN;
 CREATE ROLE regress_cdt_other LOGIN;
-GRANT USAGE ON SCHEMA cdt TO regress_cdt_owner, regress_cdt_other;
-GRANT CREATE ON SCHEMA public TO regress_cdt_owner;
 \c - - - :worker_1_port
 CREATE ROLE regress_cdt_owner LOGIN;
 CREATE ROLE regress_cdt_other LOGIN;
@@ -613,6 +613,8 @@ CREATE ROLE regress_cdt_other LOGIN;
 GRANT CREATE ON SCHEMA public TO regress_cdt_owner;
 \c - - - :coordinator_port
 SET search_path TO cdt, public;
+GRANT USAGE ON SCHEMA cdt TO regress_cdt_owner, regress_cdt_other;
+GRANT CREATE ON SCHEMA public TO regress_cdt_owner;
 
 SET ROLE regress_cdt_owner;
 CREATE TABLE public.owned_table (id int PRIMARY KEY, v text);

@@ -131,16 +131,20 @@ SELECT test_error($$ALTER TABLE parted ATTACH PARTITION items FOR VALUES FROM (0
 -- schemas and roles that hold distributed tables
 SELECT test_error($$DROP SCHEMA ddl CASCADE$$);
 SELECT test_error($$ALTER SCHEMA ddl RENAME TO ddl2$$);
+-- (the roles exist on every node: GRANT reaches the workers)
 CREATE ROLE regress_ddl_owner;
+CREATE ROLE regress_ddl_user;
+\c - - - :worker_1_port
+CREATE ROLE regress_ddl_owner;
+CREATE ROLE regress_ddl_user;
+\c - - - :worker_2_port
+CREATE ROLE regress_ddl_owner;
+CREATE ROLE regress_ddl_user;
+\c - - - :coordinator_port
+SET search_path TO ddl, public;
 GRANT CREATE ON SCHEMA ddl TO regress_ddl_owner;
 CREATE TABLE owned_items (id int);
 ALTER TABLE owned_items OWNER TO regress_ddl_owner;
-\c - - - :worker_1_port
-CREATE ROLE regress_ddl_owner;
-\c - - - :worker_2_port
-CREATE ROLE regress_ddl_owner;
-\c - - - :coordinator_port
-SET search_path TO ddl, public;
 SELECT distdb.create_distributed_table('owned_items', 'id', 2);
 SELECT test_error($$DROP OWNED BY regress_ddl_owner$$);
 SELECT test_error($$REASSIGN OWNED BY regress_ddl_owner TO CURRENT_USER$$);
@@ -191,7 +195,6 @@ SET search_path TO ddl, public;
 INSERT INTO other_items VALUES (3, 'three');
 SELECT * FROM other_items;
 -- TRUNCATE needs the privilege, checked before any shard is touched
-CREATE ROLE regress_ddl_user;
 GRANT SELECT ON items TO regress_ddl_user;
 SET ROLE regress_ddl_user;
 SELECT test_error($$TRUNCATE ddl.items$$);
@@ -240,10 +243,10 @@ DROP ROLE regress_ddl_owner;
 \set VERBOSITY terse
 DROP SCHEMA ddl CASCADE;
 \c - - - :worker_1_port
-DROP ROLE regress_ddl_owner;
 DROP SCHEMA ddl CASCADE;
+DROP ROLE regress_ddl_owner, regress_ddl_user;
 \c - - - :worker_2_port
-DROP ROLE regress_ddl_owner;
 DROP SCHEMA ddl CASCADE;
+DROP ROLE regress_ddl_owner, regress_ddl_user;
 \c - - - :coordinator_port
 \set VERBOSITY default

@@ -7,13 +7,31 @@
 \getenv coordinator_port DISTDB_COORDINATOR_PORT
 \getenv worker_1_port DISTDB_WORKER_1_PORT
 \getenv worker_2_port DISTDB_WORKER_2_PORT
-CREATE SCHEMA permissions;
-SET search_path TO permissions;
 
+--
+-- The roles must exist on the workers too, since connections to the
+-- workers run as the current user; distdb carries the privileges to the
+-- shards (see grants.sql): the schema's when it creates the schema on the
+-- workers, the table's when they are granted.
+--
 CREATE ROLE regress_perm_none LOGIN;
 CREATE ROLE regress_perm_reader LOGIN;
 CREATE ROLE regress_perm_writer LOGIN;
 CREATE ROLE regress_perm_columns LOGIN;
+\c regression - :host :worker_1_port
+CREATE ROLE regress_perm_none LOGIN;
+CREATE ROLE regress_perm_reader LOGIN;
+CREATE ROLE regress_perm_writer LOGIN;
+CREATE ROLE regress_perm_columns LOGIN;
+\c regression - :host :worker_2_port
+CREATE ROLE regress_perm_none LOGIN;
+CREATE ROLE regress_perm_reader LOGIN;
+CREATE ROLE regress_perm_writer LOGIN;
+CREATE ROLE regress_perm_columns LOGIN;
+\c regression - :host :coordinator_port
+
+CREATE SCHEMA permissions;
+SET search_path TO permissions;
 GRANT USAGE ON SCHEMA permissions TO regress_perm_none, regress_perm_reader,
 	regress_perm_writer, regress_perm_columns;
 
@@ -26,56 +44,6 @@ GRANT SELECT ON perm_orders, perm_orders_local TO regress_perm_reader;
 GRANT SELECT, INSERT, UPDATE, DELETE ON perm_orders, perm_orders_local TO regress_perm_writer;
 GRANT SELECT (id, public_note), UPDATE (public_note)
 	ON perm_orders, perm_orders_local TO regress_perm_columns;
-
---
--- The roles must exist on the workers too, since connections to the
--- workers run as the current user.  distdb does not propagate GRANT to the
--- shards yet, so the same privileges are granted there by hand.
---
-\c regression - :host :worker_1_port
-CREATE ROLE regress_perm_none LOGIN;
-CREATE ROLE regress_perm_reader LOGIN;
-CREATE ROLE regress_perm_writer LOGIN;
-CREATE ROLE regress_perm_columns LOGIN;
-CREATE FUNCTION pg_temp.grant_on_shards() RETURNS void LANGUAGE plpgsql AS $fn$
-DECLARE
-	shard regclass;
-BEGIN
-	EXECUTE 'GRANT USAGE ON SCHEMA permissions TO regress_perm_none, regress_perm_reader, regress_perm_writer, regress_perm_columns';
-	FOR shard IN SELECT c.oid FROM pg_class c
-		WHERE c.relnamespace = 'permissions'::regnamespace
-		  AND c.relkind = 'r' AND c.relname ~ '^perm_orders_[0-9]+$'
-	LOOP
-		EXECUTE format('GRANT SELECT ON %s TO regress_perm_reader', shard);
-		EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO regress_perm_writer', shard);
-		EXECUTE format('GRANT SELECT (id, public_note), UPDATE (public_note) ON %s TO regress_perm_columns', shard);
-	END LOOP;
-END
-$fn$;
-SELECT pg_temp.grant_on_shards();
-\c regression - :host :worker_2_port
-CREATE ROLE regress_perm_none LOGIN;
-CREATE ROLE regress_perm_reader LOGIN;
-CREATE ROLE regress_perm_writer LOGIN;
-CREATE ROLE regress_perm_columns LOGIN;
-CREATE FUNCTION pg_temp.grant_on_shards() RETURNS void LANGUAGE plpgsql AS $fn$
-DECLARE
-	shard regclass;
-BEGIN
-	EXECUTE 'GRANT USAGE ON SCHEMA permissions TO regress_perm_none, regress_perm_reader, regress_perm_writer, regress_perm_columns';
-	FOR shard IN SELECT c.oid FROM pg_class c
-		WHERE c.relnamespace = 'permissions'::regnamespace
-		  AND c.relkind = 'r' AND c.relname ~ '^perm_orders_[0-9]+$'
-	LOOP
-		EXECUTE format('GRANT SELECT ON %s TO regress_perm_reader', shard);
-		EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO regress_perm_writer', shard);
-		EXECUTE format('GRANT SELECT (id, public_note), UPDATE (public_note) ON %s TO regress_perm_columns', shard);
-	END LOOP;
-END
-$fn$;
-SELECT pg_temp.grant_on_shards();
-\c regression - :host :coordinator_port
-SET search_path TO permissions;
 
 -- the rows of the two tables (none differ)
 CREATE VIEW perm_diff AS

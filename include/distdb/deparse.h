@@ -12,17 +12,18 @@
 
 /*
  * A SELECT, UPDATE or DELETE deparsed once for all shards: its text is
- * prefix + shard name + suffix.
+ * fragments[0] name(relationIndexes[0]) fragments[1] ... fragments[n],
+ * where name(i) is the shard of range table entry i.
  */
 typedef struct DeparsedShardQuery
 {
-	char	   *prefix;
-	char	   *suffix;
+	List	   *fragments;		/* char *, one more than relation slots */
+	List	   *relationIndexes;	/* int: range table index of each slot */
 } DeparsedShardQuery;
 
 extern DeparsedShardQuery *DeparseShardQuery(Query *query);
 extern char *ShardQueryString(DeparsedShardQuery *deparsed,
-							  const char *shardName);
+							  char **relationNames);
 extern bool QueryIsDeparsable(Query *query);
 
 extern char *DeparseShardInsert(Query *query, const char *shardName,

@@ -23,7 +23,7 @@ typedef struct DistributedPlan
 {
 	DistPlanKind kind;
 	Oid			relid;			/* the distributed table */
-	Query	   *query;			/* single-table statement, table at index 1 */
+	Query	   *query;			/* the statement; relid is at index 1 */
 
 	/*
 	 * Target shards: when pruneValue is set, it is evaluated at execution and
@@ -32,9 +32,9 @@ typedef struct DistributedPlan
 	List	   *shardIndexes;	/* IntList */
 	Expr	   *pruneValue;
 
-	/* DIST_PLAN_SHIP_QUERY: the query's text is prefix + shard name + suffix */
-	char	   *queryPrefix;
-	char	   *querySuffix;
+	/* DIST_PLAN_SHIP_QUERY: the query's text around its relations' names */
+	List	   *queryFragments; /* char * */
+	List	   *queryRelations; /* int: range table index of each name */
 
 	/*
 	 * Values the coordinator sends as parameters $firstValueParam, ...:

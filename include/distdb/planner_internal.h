@@ -47,6 +47,10 @@ extern DistributedPlan *PushDownAggregation(Query *query, Index rti,
 											ParamListInfo boundParams,
 											int planIndex);
 
+/* join_pushdown.c */
+extern DistributedPlan *PushDownJoin(Query *query, ParamListInfo boundParams,
+									 int planIndex);
+
 /* shippable.c */
 extern bool ContainsSequenceFunctions(Node *node);
 extern bool IsShippableFilter(Node *clause);

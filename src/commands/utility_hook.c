@@ -12,6 +12,16 @@
  *	- TRUNCATE truncates the shell and then every shard;
  *	- COPY table TO runs as COPY (SELECT ... FROM table) TO, so it reads
  *	  through distdb's planner; COPY FROM is not supported yet;
+ *	- GRANT and REVOKE on distributed tables (named, or ALL TABLES IN
+ *	  SCHEMA) run, once they succeeded locally, on every shard of those
+ *	  tables, and GRANT and REVOKE on a schema holding distributed tables
+ *	  on the nodes of their shards: connections to the nodes run as the
+ *	  current user, so the shards need the same privileges as the shell.
+ *	  The commands are built from the GrantStmt (roles resolved to names
+ *	  on the coordinator), inside the remote transactions, so they are
+ *	  undone if the transaction aborts.  ALTER DEFAULT PRIVILEGES is not
+ *	  carried to the workers: shards get their privileges from the table
+ *	  when they are created (src/operations/shard_ddl.c);
  *	- every other DDL that would change a distributed table's definition
  *	  (ALTER TABLE, CREATE INDEX, renames, triggers, policies, ...) is
  *	  refused, so the shell never diverges from its shards, and so are
@@ -79,8 +89,14 @@ static ShardCommandBatch *PrepareDrop(DropStmt *stmt, Node *parsetree);
 static ShardCommandBatch *DropDistributedTables(DropStmt *stmt);
 static List *DistributedTablesOfList(List *relations);
 static ShardCommandBatch *BuildShardCommands(List *relids,
-											 const char *commandPrefix);
+											 const char *commandPrefix,
+											 const char *commandSuffix);
 static void ExecuteShardCommands(ShardCommandBatch *batch);
+static void PropagateGrant(GrantStmt *stmt);
+static List *DistributedTablesInSchemas(List *schemaNames);
+static char *GrantCommandPrefix(GrantStmt *stmt, const char *objectKind);
+static char *GrantCommandSuffix(GrantStmt *stmt);
+static char *RoleSpecName(RoleSpec *role);
 static bool ProcessCopy(PlannedStmt *pstmt, const char *queryString,
 						bool readOnlyTree, ProcessUtilityContext context,
 						ParamListInfo params, QueryEnvironment *queryEnv,
@@ -132,9 +148,17 @@ DistdbProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				CallPreviousProcessUtility(pstmt, queryString, readOnlyTree,
 										   context, params, queryEnv, dest, qc);
 				ExecuteShardCommands(BuildShardCommands(relids,
-														"TRUNCATE TABLE"));
+														"TRUNCATE TABLE",
+														NULL));
 				return;
 			}
+
+		case T_GrantStmt:
+			/* the local command checks privileges and fails first */
+			CallPreviousProcessUtility(pstmt, queryString, readOnlyTree,
+									   context, params, queryEnv, dest, qc);
+			PropagateGrant((GrantStmt *) parsetree);
+			return;
 
 		case T_CopyStmt:
 			if (ProcessCopy(pstmt, queryString, readOnlyTree, context, params,
@@ -198,6 +222,7 @@ MayTouchDistributedTables(Node *parsetree)
 		case T_CreateStmt:
 		case T_DropOwnedStmt:
 		case T_ReassignOwnedStmt:
+		case T_GrantStmt:
 			return true;
 		default:
 			return false;
@@ -651,7 +676,7 @@ DropDistributedTables(DropStmt *stmt)
 	if (relids == NIL)
 		return NULL;
 
-	batch = BuildShardCommands(relids, "DROP TABLE IF EXISTS");
+	batch = BuildShardCommands(relids, "DROP TABLE IF EXISTS", NULL);
 
 	foreach(cell, relids)
 		DeleteDistTableMetadata(lfirst_oid(cell));
@@ -685,10 +710,12 @@ DistributedTablesOfList(List *relations)
 
 /*
  * BuildShardCommands builds, for every node, "<commandPrefix> shard,
- * shard, ..." naming the shards of the given tables the node holds.
+ * shard, ...<commandSuffix>" naming the shards of the given tables the
+ * node holds; commandSuffix may be NULL.
  */
 static ShardCommandBatch *
-BuildShardCommands(List *relids, const char *commandPrefix)
+BuildShardCommands(List *relids, const char *commandPrefix,
+				   const char *commandSuffix)
 {
 	ShardCommandBatch *batch = palloc0(sizeof(ShardCommandBatch));
 	List	   *nodeIds = NIL;
@@ -742,8 +769,13 @@ BuildShardCommands(List *relids, const char *commandPrefix)
 	}
 
 	foreach(cell, nodeCommands)
-		commandStrings = lappend(commandStrings,
-								 ((StringInfo) lfirst(cell))->data);
+	{
+		StringInfo	command = (StringInfo) lfirst(cell);
+
+		if (commandSuffix != NULL)
+			appendStringInfoString(command, commandSuffix);
+		commandStrings = lappend(commandStrings, command->data);
+	}
 
 	batch->nodeIds = nodeIds;
 	batch->commands = commandStrings;
@@ -763,6 +795,228 @@ ExecuteShardCommands(ShardCommandBatch *batch)
 		return;
 
 	ExecuteCommandsOnNodes(batch->nodeIds, batch->commands);
+}
+
+
+/*
+ * PropagateGrant runs a GRANT or REVOKE that succeeded locally on the
+ * shards it concerns: for tables (named or ALL TABLES IN SCHEMA), the
+ * same privileges on every shard of the distributed tables among them,
+ * one command per node; for schemas holding distributed tables, the same
+ * command on the nodes that hold their shards.  Other objects are left
+ * alone: they are not created on the workers.
+ */
+static void
+PropagateGrant(GrantStmt *stmt)
+{
+	List	   *relids = NIL;
+	ShardCommandBatch *batch;
+
+	if (stmt->objtype == OBJECT_TABLE)
+	{
+		if (stmt->targtype == ACL_TARGET_OBJECT)
+			relids = DistributedTablesOfList(stmt->objects);
+		else if (stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA)
+			relids = DistributedTablesInSchemas(stmt->objects);
+
+		if (relids == NIL)
+			return;
+
+		batch = BuildShardCommands(relids, GrantCommandPrefix(stmt, "TABLE"),
+								   GrantCommandSuffix(stmt));
+		ExecuteShardCommands(batch);
+	}
+	else if (stmt->objtype == OBJECT_SCHEMA &&
+			 stmt->targtype == ACL_TARGET_OBJECT)
+	{
+		StringInfoData schemaList;
+		List	   *commands = NIL;
+		ListCell   *cell;
+
+		/* the schemas with distributed tables, and those tables */
+		initStringInfo(&schemaList);
+		foreach(cell, stmt->objects)
+		{
+			char	   *schemaName = strVal(lfirst(cell));
+			List	   *schemaRelids;
+
+			schemaRelids = DistributedTablesInSchemas(list_make1(lfirst(cell)));
+			if (schemaRelids == NIL)
+				continue;
+
+			if (schemaList.len > 0)
+				appendStringInfoString(&schemaList, ", ");
+			appendStringInfoString(&schemaList, quote_identifier(schemaName));
+			relids = list_concat_unique_oid(relids, schemaRelids);
+		}
+
+		if (relids == NIL)
+			return;
+
+		/* every node holding one of their shards has the schema */
+		batch = BuildShardCommands(relids, "", NULL);
+		foreach(cell, batch->nodeIds)
+			commands = lappend(commands,
+							   psprintf("%s %s%s",
+										GrantCommandPrefix(stmt, "SCHEMA"),
+										schemaList.data,
+										GrantCommandSuffix(stmt)));
+		batch->commands = commands;
+		ExecuteShardCommands(batch);
+	}
+}
+
+
+/*
+ * DistributedTablesInSchemas returns the distributed tables (Oid list) in
+ * the schemas named by a list of String nodes; schemas that do not exist
+ * are skipped.
+ */
+static List *
+DistributedTablesInSchemas(List *schemaNames)
+{
+	MemoryContext callerContext = CurrentMemoryContext;
+	List	   *relids = NIL;
+	ListCell   *cell;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	foreach(cell, schemaNames)
+	{
+		Oid			namespaceId = get_namespace_oid(strVal(lfirst(cell)), true);
+		Oid			argType = OIDOID;
+		Datum		arg = ObjectIdGetDatum(namespaceId);
+		uint64		rowIndex;
+		int			rc;
+
+		if (!OidIsValid(namespaceId))
+			continue;
+
+		rc = SPI_execute_with_args("SELECT d.logicalrelid FROM distdb.dist_table d "
+								   "JOIN pg_catalog.pg_class c ON c.oid = d.logicalrelid "
+								   "WHERE c.relnamespace = $1 "
+								   "ORDER BY c.relname",
+								   1, &argType, &arg, NULL, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "could not read the distributed tables of schema %u: %s",
+				 namespaceId, SPI_result_code_string(rc));
+
+		for (rowIndex = 0; rowIndex < SPI_processed; rowIndex++)
+		{
+			bool		isNull;
+			Datum		relid = SPI_getbinval(SPI_tuptable->vals[rowIndex],
+											  SPI_tuptable->tupdesc, 1,
+											  &isNull);
+			MemoryContext spiContext = MemoryContextSwitchTo(callerContext);
+
+			relids = list_append_unique_oid(relids, DatumGetObjectId(relid));
+			MemoryContextSwitchTo(spiContext);
+		}
+	}
+
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+
+	return relids;
+}
+
+
+/*
+ * GrantCommandPrefix returns the part of a GRANT or REVOKE before the
+ * object names: "GRANT privileges ON <objectKind>" or "REVOKE [GRANT
+ * OPTION FOR] privileges ON <objectKind>", each privilege with its column
+ * list.  The privilege names were checked by the local command.
+ */
+static char *
+GrantCommandPrefix(GrantStmt *stmt, const char *objectKind)
+{
+	StringInfoData buf;
+	ListCell   *cell;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, stmt->is_grant ? "GRANT " : "REVOKE ");
+	if (!stmt->is_grant && stmt->grant_option)
+		appendStringInfoString(&buf, "GRANT OPTION FOR ");
+
+	if (stmt->privileges == NIL)
+		appendStringInfoString(&buf, "ALL PRIVILEGES");
+
+	foreach(cell, stmt->privileges)
+	{
+		AccessPriv *privilege = lfirst_node(AccessPriv, cell);
+		ListCell   *columnCell;
+
+		if (foreach_current_index(cell) > 0)
+			appendStringInfoString(&buf, ", ");
+
+		/* a NULL name is ALL PRIVILEGES (columns) */
+		appendStringInfoString(&buf, privilege->priv_name != NULL ?
+							   privilege->priv_name : "ALL PRIVILEGES");
+
+		foreach(columnCell, privilege->cols)
+			appendStringInfo(&buf, "%s%s",
+							 foreach_current_index(columnCell) == 0 ? " (" : ", ",
+							 quote_identifier(strVal(lfirst(columnCell))));
+		if (privilege->cols != NIL)
+			appendStringInfoChar(&buf, ')');
+	}
+
+	appendStringInfo(&buf, " ON %s", objectKind);
+
+	return buf.data;
+}
+
+
+/*
+ * GrantCommandSuffix returns the part of a GRANT or REVOKE after the
+ * object names: the grantees, WITH GRANT OPTION, GRANTED BY and, for
+ * REVOKE, CASCADE or RESTRICT.  Role specifications such as CURRENT_USER
+ * or SESSION_USER are resolved to names here, as they may mean another
+ * role on the node.
+ */
+static char *
+GrantCommandSuffix(GrantStmt *stmt)
+{
+	StringInfoData buf;
+	ListCell   *cell;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, stmt->is_grant ? " TO " : " FROM ");
+
+	foreach(cell, stmt->grantees)
+	{
+		if (foreach_current_index(cell) > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, RoleSpecName(lfirst_node(RoleSpec, cell)));
+	}
+
+	if (stmt->is_grant && stmt->grant_option)
+		appendStringInfoString(&buf, " WITH GRANT OPTION");
+
+	if (stmt->grantor != NULL)
+		appendStringInfo(&buf, " GRANTED BY %s", RoleSpecName(stmt->grantor));
+
+	if (!stmt->is_grant)
+		appendStringInfoString(&buf, stmt->behavior == DROP_CASCADE ?
+							   " CASCADE" : " RESTRICT");
+
+	return buf.data;
+}
+
+
+/*
+ * RoleSpecName returns a role specification as the node should read it:
+ * PUBLIC, or the quoted name of the role it means on the coordinator.
+ */
+static char *
+RoleSpecName(RoleSpec *role)
+{
+	if (role->roletype == ROLESPEC_PUBLIC)
+		return "PUBLIC";
+
+	return pstrdup(quote_identifier(GetUserNameFromId(get_rolespec_oid(role, false),
+													  false)));
 }
 
 

@@ -4,14 +4,14 @@
  *	  Generating the SQL of a statement on one distributed table for its
  *	  shards.
  *
- * The statements distdb ships are single-table SELECT, UPDATE, DELETE and
- * INSERT ... VALUES statements whose only relation is the distributed table
- * at range table index 1 (the planner makes sure of it).  Their clauses are
- * generated here from the query tree; expressions are printed by
- * PostgreSQL's own deparser (deparse_expression), in a context naming the
- * table by its alias.  Since only the relation name differs between shards,
- * a statement is deparsed once into the text before and after the shard
- * name.
+ * The statements distdb ships are SELECTs over distributed tables (one, or
+ * several co-located ones joined on their distribution columns), UPDATE and
+ * DELETE on one distributed table, and INSERT ... VALUES; the planner makes
+ * sure of it.  Their clauses are generated here from the query tree;
+ * expressions are printed by PostgreSQL's own deparser (deparse_expression)
+ * in a context that names every relation by a unique alias.  Since only the
+ * relation names differ between shards, a statement is deparsed once into
+ * text fragments around the relation names.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +27,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
+#include "nodes/plannodes.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
@@ -36,8 +37,11 @@
 typedef struct DeparseContext
 {
 	Query	   *query;
-	RangeTblEntry *rte;			/* the distributed table, at index 1 */
+	RangeTblEntry *rte;			/* UPDATE/DELETE/INSERT: the target */
 	List	   *dpcontext;		/* deparse_expression's namespace */
+	List	   *rtableNames;	/* unique alias of each range table entry */
+	bool		forcePrefix;	/* qualify columns: several relations */
+	DeparsedShardQuery *deparsed;	/* fragments finished so far */
 } DeparseContext;
 
 static void InitDeparseContext(DeparseContext *context, Query *query);
@@ -57,18 +61,58 @@ static void AppendRowMarks(DeparseContext *context, StringInfo buf);
 static void
 InitDeparseContext(DeparseContext *context, Query *query)
 {
+	PlannedStmt *namespaceStmt = makeNode(PlannedStmt);
+	Bitmapset  *relations = NULL;
+	ListCell   *lc;
+	int			relationCount = 0;
+
 	context->query = query;
 	context->rte = rt_fetch(1, query->rtable);
-	Assert(context->rte->rtekind == RTE_RELATION);
-	context->dpcontext = deparse_context_for(context->rte->eref->aliasname,
-											 context->rte->relid);
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		relations = bms_add_member(relations, foreach_current_index(lc) + 1);
+		if (rte->rtekind == RTE_RELATION)
+			relationCount++;
+	}
+	context->rtableNames = select_rtable_names_for_explain(query->rtable,
+														   relations);
+	namespaceStmt->rtable = query->rtable;
+	context->dpcontext = deparse_context_for_plan_tree(namespaceStmt,
+													   context->rtableNames);
+	context->forcePrefix = relationCount > 1;
+	context->deparsed = palloc0(sizeof(DeparsedShardQuery));
+}
+
+/*
+ * AppendRelation ends the current text fragment at a relation's name: the
+ * shard's name goes there.
+ */
+static void
+AppendRelation(DeparseContext *context, StringInfo buf, Index rtindex)
+{
+	DeparsedShardQuery *deparsed = context->deparsed;
+
+	deparsed->fragments = lappend(deparsed->fragments, pstrdup(buf->data));
+	deparsed->relationIndexes = lappend_int(deparsed->relationIndexes,
+											rtindex);
+	resetStringInfo(buf);
+}
+
+/* the alias of a range table entry in the shard query */
+static const char *
+RelationAlias(DeparseContext *context, Index rtindex)
+{
+	return quote_identifier(list_nth(context->rtableNames, rtindex - 1));
 }
 
 /* DeparseExpr prints one expression */
 static char *
 DeparseExpr(DeparseContext *context, Node *expr)
 {
-	return deparse_expression(expr, context->dpcontext, false, false);
+	return deparse_expression(expr, context->dpcontext, context->forcePrefix,
+							  false);
 }
 
 /* AppendExprList prints expressions separated by commas */
@@ -115,7 +159,8 @@ AppendTargetList(DeparseContext *context, StringInfo buf, List *targetList)
 			((Var *) tle->expr)->varlevelsup == 0)
 		{
 			appendStringInfoString(buf,
-								   quote_identifier(context->rte->eref->aliasname));
+								   RelationAlias(context,
+												 ((Var *) tle->expr)->varno));
 			continue;
 		}
 		appendStringInfoString(buf, DeparseExpr(context, (Node *) tle->expr));
@@ -299,84 +344,158 @@ AppendSelectTail(DeparseContext *context, StringInfo buf)
 }
 
 /*
+ * JoinTreeIsDeparsable: the FROM items are relations and joins of them.
+ */
+static bool
+JoinTreeIsDeparsable(Query *query, Node *node)
+{
+	if (IsA(node, RangeTblRef))
+	{
+		RangeTblEntry *rte = rt_fetch(((RangeTblRef *) node)->rtindex,
+									  query->rtable);
+
+		return rte->rtekind == RTE_RELATION && rte->tablesample == NULL;
+	}
+	if (IsA(node, JoinExpr))
+	{
+		JoinExpr   *join = (JoinExpr *) node;
+
+		return (join->jointype == JOIN_INNER || join->jointype == JOIN_LEFT ||
+				join->jointype == JOIN_RIGHT || join->jointype == JOIN_FULL) &&
+			JoinTreeIsDeparsable(query, join->larg) &&
+			JoinTreeIsDeparsable(query, join->rarg);
+	}
+	return false;
+}
+
+/*
  * QueryIsDeparsable returns whether DeparseShardQuery can print the query:
- * a single-table SELECT, UPDATE or DELETE without constructs whose text
- * would refer to other relations or clauses this deparser does not print.
+ * a SELECT over relations and joins of them, or a single-table UPDATE or
+ * DELETE, without constructs whose text would refer to other relations or
+ * clauses this deparser does not print.  Join alias references must have
+ * been flattened.
  */
 bool
 QueryIsDeparsable(Query *query)
 {
-	RangeTblEntry *rte;
+	ListCell   *lc;
 
 	if (query->commandType != CMD_SELECT &&
 		query->commandType != CMD_UPDATE &&
 		query->commandType != CMD_DELETE)
 		return false;
-	if (list_length(query->rtable) != 1 || query->cteList != NIL ||
+	if (query->cteList != NIL ||
 		query->setOperations != NULL || query->hasSubLinks ||
 		query->hasWindowFuncs || query->groupingSets != NIL ||
 		query->hasRecursive || query->hasModifyingCTE ||
 		query->onConflict != NULL || query->utilityStmt != NULL ||
-		query->groupDistinct)
+		query->groupDistinct || query->jointree->fromlist == NIL)
 		return false;
-	rte = rt_fetch(1, query->rtable);
-	if (rte->rtekind != RTE_RELATION || rte->tablesample != NULL)
-		return false;
-	if (list_length(query->jointree->fromlist) != 1 ||
-		!IsA(linitial(query->jointree->fromlist), RangeTblRef))
-		return false;
+	foreach(lc, query->jointree->fromlist)
+	{
+		if (!JoinTreeIsDeparsable(query, lfirst(lc)))
+			return false;
+	}
+	if (query->commandType != CMD_SELECT)
+		return list_length(query->rtable) == 1 &&
+			list_length(query->jointree->fromlist) == 1 &&
+			IsA(linitial(query->jointree->fromlist), RangeTblRef);
 	return true;
 }
 
 /*
- * DeparseShardQuery deparses a SELECT, UPDATE or DELETE on the distributed
- * table at range table index 1 into the text around the shard name.
- * Settings must have been switched with PushDeparseSettings.
+ * AppendFromItem prints one FROM item: a relation (its shard) with its
+ * alias, or a join.
+ */
+static void
+AppendFromItem(DeparseContext *context, StringInfo buf, Node *node)
+{
+	if (IsA(node, RangeTblRef))
+	{
+		Index		rtindex = ((RangeTblRef *) node)->rtindex;
+
+		appendStringInfoString(buf, "ONLY ");
+		AppendRelation(context, buf, rtindex);
+		appendStringInfo(buf, " %s", RelationAlias(context, rtindex));
+	}
+	else
+	{
+		JoinExpr   *join = (JoinExpr *) node;
+		const char *joinType = "JOIN";
+
+		switch (join->jointype)
+		{
+			case JOIN_LEFT:
+				joinType = "LEFT JOIN";
+				break;
+			case JOIN_RIGHT:
+				joinType = "RIGHT JOIN";
+				break;
+			case JOIN_FULL:
+				joinType = "FULL JOIN";
+				break;
+			default:
+				break;
+		}
+		appendStringInfoChar(buf, '(');
+		AppendFromItem(context, buf, join->larg);
+		appendStringInfo(buf, " %s ", joinType);
+		AppendFromItem(context, buf, join->rarg);
+		appendStringInfo(buf, " ON %s)",
+						 join->quals ? DeparseExpr(context, join->quals) :
+						 "true");
+	}
+}
+
+/*
+ * DeparseShardQuery deparses a SELECT, UPDATE or DELETE on distributed
+ * tables into text fragments around their names.  Settings must have been
+ * switched with PushDeparseSettings.
  */
 DeparsedShardQuery *
 DeparseShardQuery(Query *query)
 {
-	DeparsedShardQuery *deparsed = palloc0(sizeof(DeparsedShardQuery));
 	DeparseContext context;
-	StringInfoData prefix;
-	StringInfoData suffix;
+	StringInfoData buf;
 	ListCell   *lc;
 	bool		first = true;
 
 	Assert(QueryIsDeparsable(query));
 	InitDeparseContext(&context, query);
-	initStringInfo(&prefix);
-	initStringInfo(&suffix);
-
-	/* every shard statement names the table by its alias */
-	appendStringInfo(&suffix, " %s",
-					 quote_identifier(context.rte->eref->aliasname));
+	initStringInfo(&buf);
 
 	switch (query->commandType)
 	{
 		case CMD_SELECT:
-			appendStringInfoString(&prefix, "SELECT ");
+			appendStringInfoString(&buf, "SELECT ");
 			if (query->distinctClause != NIL)
 			{
 				if (query->hasDistinctOn)
 				{
-					appendStringInfoString(&prefix, "DISTINCT ON (");
-					AppendExprList(&context, &prefix,
+					appendStringInfoString(&buf, "DISTINCT ON (");
+					AppendExprList(&context, &buf,
 								   SortGroupExprs(query,
 												  query->distinctClause));
-					appendStringInfoString(&prefix, ") ");
+					appendStringInfoString(&buf, ") ");
 				}
 				else
-					appendStringInfoString(&prefix, "DISTINCT ");
+					appendStringInfoString(&buf, "DISTINCT ");
 			}
-			AppendTargetList(&context, &prefix, query->targetList);
-			appendStringInfoString(&prefix, " FROM ONLY ");
-			AppendSelectTail(&context, &suffix);
+			AppendTargetList(&context, &buf, query->targetList);
+			appendStringInfoString(&buf, " FROM ");
+			foreach(lc, query->jointree->fromlist)
+			{
+				if (foreach_current_index(lc) > 0)
+					appendStringInfoString(&buf, ", ");
+				AppendFromItem(&context, &buf, lfirst(lc));
+			}
+			AppendSelectTail(&context, &buf);
 			break;
 
 		case CMD_UPDATE:
-			appendStringInfoString(&prefix, "UPDATE ONLY ");
-			appendStringInfoString(&suffix, " SET ");
+			appendStringInfoString(&buf, "UPDATE ONLY ");
+			AppendRelation(&context, &buf, 1);
+			appendStringInfo(&buf, " %s SET ", RelationAlias(&context, 1));
 			foreach(lc, query->targetList)
 			{
 				TargetEntry *tle = lfirst(lc);
@@ -384,40 +503,56 @@ DeparseShardQuery(Query *query)
 				if (tle->resjunk)
 					continue;
 				if (!first)
-					appendStringInfoString(&suffix, ", ");
-				appendStringInfo(&suffix, "%s = %s",
+					appendStringInfoString(&buf, ", ");
+				appendStringInfo(&buf, "%s = %s",
 								 quote_identifier(get_attname(context.rte->relid,
 															  tle->resno,
 															  false)),
 								 DeparseExpr(&context, (Node *) tle->expr));
 				first = false;
 			}
-			AppendWhere(&context, &suffix);
-			AppendReturning(&context, &suffix);
+			AppendWhere(&context, &buf);
+			AppendReturning(&context, &buf);
 			break;
 
 		case CMD_DELETE:
-			appendStringInfoString(&prefix, "DELETE FROM ONLY ");
-			AppendWhere(&context, &suffix);
-			AppendReturning(&context, &suffix);
+			appendStringInfoString(&buf, "DELETE FROM ONLY ");
+			AppendRelation(&context, &buf, 1);
+			appendStringInfo(&buf, " %s", RelationAlias(&context, 1));
+			AppendWhere(&context, &buf);
+			AppendReturning(&context, &buf);
 			break;
 
 		default:
 			elog(ERROR, "unexpected command type %d", query->commandType);
 	}
 
-	deparsed->prefix = prefix.data;
-	deparsed->suffix = suffix.data;
-	return deparsed;
+	/* the text after the last relation */
+	context.deparsed->fragments = lappend(context.deparsed->fragments,
+										  buf.data);
+	return context.deparsed;
 }
 
 /*
- * ShardQueryString assembles the statement for one shard.
+ * ShardQueryString assembles the statement for one set of shards:
+ * relationNames[i] is the name to use for range table entry i + 1.
  */
 char *
-ShardQueryString(DeparsedShardQuery *deparsed, const char *shardName)
+ShardQueryString(DeparsedShardQuery *deparsed, char **relationNames)
 {
-	return psprintf("%s%s%s", deparsed->prefix, shardName, deparsed->suffix);
+	StringInfoData buf;
+	ListCell   *fragmentCell;
+	ListCell   *indexCell;
+
+	initStringInfo(&buf);
+	forboth(fragmentCell, deparsed->fragments, indexCell,
+			deparsed->relationIndexes)
+	{
+		appendStringInfoString(&buf, lfirst(fragmentCell));
+		appendStringInfoString(&buf, relationNames[lfirst_int(indexCell) - 1]);
+	}
+	appendStringInfoString(&buf, llast(deparsed->fragments));
+	return buf.data;
 }
 
 /*
@@ -441,7 +576,7 @@ DeparseShardInsert(Query *query, const char *shardName, int rowCount,
 	InitDeparseContext(&context, query);
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "INSERT INTO %s AS %s (", shardName,
-					 quote_identifier(context.rte->eref->aliasname));
+					 RelationAlias(&context, 1));
 	foreach(lc, query->targetList)
 	{
 		TargetEntry *tle = lfirst(lc);

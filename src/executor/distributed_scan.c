@@ -238,6 +238,7 @@ BuildShipQueryTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 	List	   *shardIndexes = plan->shardIndexes;
 	List	   *tasks = NIL;
 	DeparsedShardQuery deparsed;
+	char	  **relationNames;
 	RemoteParams *params;
 	ListCell   *lc;
 
@@ -258,17 +259,34 @@ BuildShipQueryTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 														 exprType((Node *) plan->pruneValue)));
 	}
 
-	deparsed.prefix = plan->queryPrefix;
-	deparsed.suffix = plan->querySuffix;
+	deparsed.fragments = plan->queryFragments;
+	deparsed.relationIndexes = plan->queryRelations;
+	relationNames = palloc0(sizeof(char *) * list_length(plan->query->rtable));
 	params = BuildRemoteParams(plan, estate);
 	foreach(lc, shardIndexes)
 	{
 		int			shardIndex = lfirst_int(lc);
 
+		ListCell   *rlc;
+
+		/* co-located tables: the shards with the same index */
+		foreach(rlc, plan->queryRelations)
+		{
+			Index		rtindex = lfirst_int(rlc);
+			DistTableCacheEntry *relationEntry =
+				LookupDistTable(rt_fetch(rtindex, plan->query->rtable)->relid);
+
+			if (relationEntry == NULL ||
+				relationEntry->shardCount != entry->shardCount)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("the tables of this query are no longer co-located")));
+			relationNames[rtindex - 1] =
+				relationEntry->shards[shardIndex].shardName;
+		}
 		tasks = lappend(tasks,
 						MakeTask(entry, shardIndex,
-								 ShardQueryString(&deparsed,
-												  entry->shards[shardIndex].shardName),
+								 ShardQueryString(&deparsed, relationNames),
 								 params, plan->isRouter));
 	}
 	return tasks;

@@ -17,7 +17,11 @@
  *	   the local transaction commits;
  *	4. move the rows the table already holds into the shards and empty the
  *	   coordinator's table (src/operations/move_existing_rows.c);
- *	5. write the metadata rows, which also invalidates the caches.
+ *	5. give the shards the table's privileges (its ACL and its columns'),
+ *	   so that grants made before distributing keep working; this comes
+ *	   after the rows are moved, as an owner may have revoked its own
+ *	   INSERT privilege;
+ *	6. write the metadata rows, which also invalidates the caches.
  *
  *-------------------------------------------------------------------------
  */
@@ -109,6 +113,7 @@ static void DistributeTable(Oid relid, DistributionColumn *column,
 static List *ShardPlacementNodes(DistTableCacheEntry *sourceEntry,
 								 int shardIndex, List *nodes);
 static int	NodeListPosition(List *nodeIds, int32 nodeId);
+static void ExecuteAclCommands(List *connections, List *nodeAclCommands);
 
 
 /*
@@ -672,6 +677,7 @@ DistributeTable(Oid relid, DistributionColumn *column,
 	DistTableCacheEntry *sourceEntry = NULL;
 	List	   *nodeIds = NIL;
 	List	   *nodeCommands = NIL;
+	List	   *nodeAclCommands = NIL;
 	List	   *commandStrings = NIL;
 	List	   *connections;
 	ListCell   *cell;
@@ -700,6 +706,7 @@ DistributeTable(Oid relid, DistributionColumn *column,
 	{
 		PlannedShard *shard = &shards[shardIndex];
 		char	   *createCommand;
+		char	   *aclCommand;
 
 		CHECK_FOR_INTERRUPTS();
 
@@ -708,23 +715,32 @@ DistributeTable(Oid relid, DistributionColumn *column,
 					   &shard->maxValue);
 		shard->shardName = QualifiedShardName(relid, shard->shardId);
 		createCommand = ShardCreateCommandString(relid, shard->shardId);
+		aclCommand = ShardAclCommandString(relid, shard->shardId);
 
 		foreach(cell, shard->nodeIds)
 		{
 			int32		nodeId = lfirst_int(cell);
 			int			position = NodeListPosition(nodeIds, nodeId);
 			StringInfo	commands;
+			StringInfo	aclCommands;
 
 			if (position < 0)
 			{
 				nodeIds = lappend_int(nodeIds, nodeId);
 				commands = makeStringInfo();
 				nodeCommands = lappend(nodeCommands, commands);
+				aclCommands = makeStringInfo();
+				nodeAclCommands = lappend(nodeAclCommands, aclCommands);
 			}
 			else
+			{
 				commands = (StringInfo) list_nth(nodeCommands, position);
+				aclCommands = (StringInfo) list_nth(nodeAclCommands, position);
+			}
 
 			appendStringInfoString(commands, createCommand);
+			if (aclCommand != NULL)
+				appendStringInfoString(aclCommands, aclCommand);
 		}
 	}
 
@@ -752,6 +768,9 @@ DistributeTable(Oid relid, DistributionColumn *column,
 	}
 
 	(void) MoveExistingRows(relid, column->attnum, shardCount, destinations);
+
+	/* then the privileges, where the table has any besides the defaults */
+	ExecuteAclCommands(connections, nodeAclCommands);
 	ReleaseNodeConnectionList(connections);
 
 	/* record the metadata; this also invalidates the caches */
@@ -774,6 +793,35 @@ DistributeTable(Oid relid, DistributionColumn *column,
 			InsertPlacementRow(shard->shardId, lfirst_int(cell));
 	}
 
+}
+
+
+/*
+ * ExecuteAclCommands runs each node's privilege commands (StringInfo,
+ * parallel to connections) on its connection, all nodes in parallel,
+ * leaving out nodes without any.
+ */
+static void
+ExecuteAclCommands(List *connections, List *nodeAclCommands)
+{
+	List	   *aclConnections = NIL;
+	List	   *aclStrings = NIL;
+	ListCell   *connectionCell;
+	ListCell   *commandCell;
+
+	forboth(connectionCell, connections, commandCell, nodeAclCommands)
+	{
+		StringInfo	commands = (StringInfo) lfirst(commandCell);
+
+		if (commands->len == 0)
+			continue;
+
+		aclConnections = lappend(aclConnections, lfirst(connectionCell));
+		aclStrings = lappend(aclStrings, commands->data);
+	}
+
+	if (aclConnections != NIL)
+		ExecuteRemoteCommandOnEach(aclConnections, aclStrings);
 }
 
 

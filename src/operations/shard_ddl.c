@@ -14,10 +14,23 @@
  * set to pg_catalog, so that every name outside pg_catalog comes out
  * schema-qualified and means the same on the worker.
  *
+ * Privileges come separately (ShardAclCommandList), run after the rows
+ * are moved into the shards: the table's ACL and its columns' ACLs are
+ * replayed as GRANT statements, item by item, in their order, so that the
+ * shard's relacl ends up equal to the coordinator table's.  A privilege
+ * granted by another role than the owner (through a grant option) is
+ * granted under SET ROLE to that role, so the grantor is kept too.
+ *
+ * A schema other than public is created on the worker if missing; when
+ * distdb creates it, it also grants the coordinator schema's privileges
+ * there and, when run by a superuser, gives it the coordinator schema's
+ * owner (see ShardSchemaCommand).
+ *
  * Left out on purpose: defaults that call nextval() and identity
  * properties (sequences live on the coordinator, which always sends the
  * values), foreign keys and triggers (refused by create_distributed_table),
- * tablespaces, storage and statistics settings, comments and privileges.
+ * tablespaces, storage and statistics settings, comments, and default
+ * privileges (ALTER DEFAULT PRIVILEGES is not carried to the workers).
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +46,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "common/hashfn.h"
@@ -41,6 +55,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -57,6 +72,31 @@
 #include "distdb/shard_ddl.h"
 
 PG_FUNCTION_INFO_V1(distdb_shard_ddl_commands);
+
+/* a privilege bit and its keyword in GRANT */
+typedef struct PrivilegeName
+{
+	AclMode		mode;
+	const char *name;
+} PrivilegeName;
+
+/* the privileges of tables and columns, in the order GRANT lists them */
+static const PrivilegeName TablePrivilegeNames[] = {
+	{ACL_SELECT, "SELECT"},
+	{ACL_INSERT, "INSERT"},
+	{ACL_UPDATE, "UPDATE"},
+	{ACL_DELETE, "DELETE"},
+	{ACL_TRUNCATE, "TRUNCATE"},
+	{ACL_REFERENCES, "REFERENCES"},
+	{ACL_TRIGGER, "TRIGGER"}
+};
+
+/* the privileges of schemas */
+static const PrivilegeName SchemaPrivilegeNames[] = {
+	{ACL_USAGE, "USAGE"},
+	{ACL_CREATE, "CREATE"}
+};
+
 
 static char *CreateShardTableCommand(Relation rel, const char *shardName,
 									 int64 shardId, List *deparseContext);
@@ -77,6 +117,13 @@ static void AppendIndexKey(StringInfo buf, Relation rel, Relation indexRel,
 						   oidvector *indclass, int keyno, Node *expression,
 						   List *deparseContext);
 static void AppendReloptions(StringInfo buf, Oid relid);
+static char *ShardSchemaCommand(Oid namespaceId);
+static List *AclItemGrantCommands(List *commands, AclItem *item,
+								  Oid ownerId, const char *target,
+								  const char *columnName);
+static char *PrivilegeList(AclMode privileges, const char *columnName,
+						   const PrivilegeName *names, int nameCount);
+static char *AclRoleName(Oid roleId);
 
 
 /*
@@ -113,8 +160,7 @@ ShardCreateCommandList(Oid relid, int64 shardId)
 	 */
 	if (strcmp(schemaName, "public") != 0)
 		commands = lappend(commands,
-						   psprintf("CREATE SCHEMA IF NOT EXISTS %s",
-									quote_identifier(schemaName)));
+						   ShardSchemaCommand(RelationGetNamespace(rel)));
 
 	commands = lappend(commands,
 					   CreateShardTableCommand(rel, shardName, shardId,
@@ -630,6 +676,304 @@ AppendReloptions(StringInfo buf, Oid relid)
 
 
 /*
+ * ShardSchemaCommand returns the command that creates the table's schema
+ * on a worker when it is missing.  When the coordinator's schema has
+ * privileges for other roles than the current user, or a superuser
+ * distributes a table in a schema owned by another role, a schema created
+ * by distdb also gets those privileges and that owner: a DO block creates
+ * the schema only if it does not exist, so that nothing changes on a
+ * schema that was already there.  The grants run as the worker schema's
+ * creator, so their grantor is its owner; the final ALTER SCHEMA ... OWNER
+ * makes that the coordinator schema's owner, as on the coordinator.
+ * Without superuser rights the current user stays the owner of a schema
+ * it creates on a worker.
+ */
+static char *
+ShardSchemaCommand(Oid namespaceId)
+{
+	HeapTuple	tuple;
+	Form_pg_namespace namespaceForm;
+	char	   *quotedName;
+	Datum		aclDatum;
+	bool		isNull;
+	Oid			currentUserId = GetUserId();
+	bool		changeOwner;
+	List	   *setupCommands = NIL;
+	StringInfoData body;
+	ListCell   *cell;
+
+	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(namespaceId));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for schema %u", namespaceId);
+	namespaceForm = (Form_pg_namespace) GETSTRUCT(tuple);
+	quotedName = pstrdup(quote_identifier(NameStr(namespaceForm->nspname)));
+
+	aclDatum = SysCacheGetAttr(NAMESPACEOID, tuple, Anum_pg_namespace_nspacl,
+							   &isNull);
+	if (!isNull)
+	{
+		Acl		   *acl = DatumGetAclPCopy(aclDatum);
+		AclItem    *items = ACL_DAT(acl);
+		int			itemIndex;
+
+		for (itemIndex = 0; itemIndex < ACL_NUM(acl); itemIndex++)
+		{
+			AclItem    *item = &items[itemIndex];
+			AclMode		privileges = ACLITEM_GET_PRIVS(*item);
+			AclMode		grantOptions = ACLITEM_GET_GOPTIONS(*item);
+			const char *grantee;
+
+			/* the creator owns the worker's schema */
+			if (item->ai_grantee == currentUserId)
+				continue;
+
+			grantee = AclRoleName(item->ai_grantee);
+			if ((privileges & ~grantOptions) != 0)
+				setupCommands = lappend(setupCommands,
+										psprintf("GRANT %s ON SCHEMA %s TO %s",
+												 PrivilegeList(privileges & ~grantOptions,
+															   NULL, SchemaPrivilegeNames,
+															   lengthof(SchemaPrivilegeNames)),
+												 quotedName, grantee));
+			if (grantOptions != 0)
+				setupCommands = lappend(setupCommands,
+										psprintf("GRANT %s ON SCHEMA %s TO %s WITH GRANT OPTION",
+												 PrivilegeList(grantOptions, NULL,
+															   SchemaPrivilegeNames,
+															   lengthof(SchemaPrivilegeNames)),
+												 quotedName, grantee));
+		}
+	}
+
+	changeOwner = namespaceForm->nspowner != currentUserId && superuser();
+	if (changeOwner)
+		setupCommands = lappend(setupCommands,
+								psprintf("ALTER SCHEMA %s OWNER TO %s", quotedName,
+										 AclRoleName(namespaceForm->nspowner)));
+
+	if (setupCommands == NIL)
+	{
+		ReleaseSysCache(tuple);
+		return psprintf("CREATE SCHEMA IF NOT EXISTS %s", quotedName);
+	}
+
+	initStringInfo(&body);
+	appendStringInfo(&body,
+					 "BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = %s) THEN CREATE SCHEMA %s;",
+					 quote_literal_cstr(NameStr(namespaceForm->nspname)),
+					 quotedName);
+	foreach(cell, setupCommands)
+		appendStringInfo(&body, " %s;", (char *) lfirst(cell));
+	appendStringInfoString(&body, " END IF; END");
+
+	ReleaseSysCache(tuple);
+
+	return psprintf("DO %s", quote_literal_cstr(body.data));
+}
+
+
+/*
+ * ShardAclCommandList returns the commands (char *) that give shard
+ * shardId of relid the table's privileges: nothing when the table has its
+ * default privileges; otherwise the owner's default privileges are revoked
+ * and every item of the table's ACL is granted again, in order, then the
+ * items of the columns' ACLs.  The result is the same ACL as on the
+ * coordinator, grantors included.
+ *
+ * They must run as the table's owner, a member of it or a superuser (as
+ * create_distributed_table does); a privilege granted by another role is
+ * granted under SET LOCAL ROLE to that role, which needs the current user
+ * to be a member of the grantor, or a superuser.
+ */
+List *
+ShardAclCommandList(Oid relid, int64 shardId)
+{
+	char	   *shardName = QualifiedShardName(relid, shardId);
+	HeapTuple	tuple;
+	Oid			ownerId;
+	Datum		aclDatum;
+	bool		isNull;
+	List	   *commands = NIL;
+	AttrNumber	attnum;
+	AttrNumber	attributeCount;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	ownerId = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	attributeCount = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
+
+	aclDatum = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isNull);
+	if (!isNull)
+	{
+		Acl		   *acl = DatumGetAclPCopy(aclDatum);
+		int			itemIndex;
+
+		commands = lappend(commands,
+						   psprintf("REVOKE ALL ON TABLE %s FROM %s",
+									shardName, AclRoleName(ownerId)));
+		for (itemIndex = 0; itemIndex < ACL_NUM(acl); itemIndex++)
+			commands = AclItemGrantCommands(commands, &ACL_DAT(acl)[itemIndex],
+											ownerId, shardName, NULL);
+	}
+	ReleaseSysCache(tuple);
+
+	for (attnum = 1; attnum <= attributeCount; attnum++)
+	{
+		Form_pg_attribute attr;
+		char	   *columnName;
+		Acl		   *acl;
+		int			itemIndex;
+
+		tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid),
+								Int16GetDatum(attnum));
+		if (!HeapTupleIsValid(tuple))
+			continue;
+
+		attr = (Form_pg_attribute) GETSTRUCT(tuple);
+		aclDatum = SysCacheGetAttr(ATTNUM, tuple, Anum_pg_attribute_attacl,
+								   &isNull);
+		if (attr->attisdropped || isNull)
+		{
+			ReleaseSysCache(tuple);
+			continue;
+		}
+
+		columnName = pstrdup(NameStr(attr->attname));
+		acl = DatumGetAclPCopy(aclDatum);
+		ReleaseSysCache(tuple);
+
+		for (itemIndex = 0; itemIndex < ACL_NUM(acl); itemIndex++)
+			commands = AclItemGrantCommands(commands, &ACL_DAT(acl)[itemIndex],
+											ownerId, shardName, columnName);
+	}
+
+	return commands;
+}
+
+
+/*
+ * ShardAclCommandString returns the commands of ShardAclCommandList as one
+ * string, each ended by a semicolon, or NULL when there are none.
+ */
+char *
+ShardAclCommandString(Oid relid, int64 shardId)
+{
+	List	   *commands = ShardAclCommandList(relid, shardId);
+	StringInfoData buf;
+	ListCell   *cell;
+
+	if (commands == NIL)
+		return NULL;
+
+	initStringInfo(&buf);
+	foreach(cell, commands)
+		appendStringInfo(&buf, "%s;\n", (char *) lfirst(cell));
+
+	return buf.data;
+}
+
+
+/*
+ * AclItemGrantCommands appends to commands the GRANTs that give one ACL
+ * item's privileges on target (of one column when columnName is set):
+ * the privileges without grant option, then those with it.  When the
+ * item's grantor is not the owner, they run under SET LOCAL ROLE to the
+ * grantor, which the current user must be able to use.
+ */
+static List *
+AclItemGrantCommands(List *commands, AclItem *item, Oid ownerId,
+					 const char *target, const char *columnName)
+{
+	AclMode		privileges = ACLITEM_GET_PRIVS(*item);
+	AclMode		grantOptions = ACLITEM_GET_GOPTIONS(*item);
+	char	   *grantee = AclRoleName(item->ai_grantee);
+	bool		switchRole = item->ai_grantor != ownerId;
+
+	if (privileges == 0)
+		return commands;
+
+	if (switchRole)
+	{
+		if (!is_member_of_role(GetUserId(), item->ai_grantor))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot give the shards privileges granted by role \"%s\"",
+							GetUserNameFromId(item->ai_grantor, false)),
+					 errdetail("Only a superuser or a member of the grantor can grant them on the shards."),
+					 errhint("Distribute the table as a superuser, or revoke those privileges first.")));
+
+		commands = lappend(commands,
+						   psprintf("SET LOCAL ROLE %s",
+									AclRoleName(item->ai_grantor)));
+	}
+
+	if ((privileges & ~grantOptions) != 0)
+		commands = lappend(commands,
+						   psprintf("GRANT %s ON TABLE %s TO %s",
+									PrivilegeList(privileges & ~grantOptions,
+												  columnName,
+												  TablePrivilegeNames,
+												  lengthof(TablePrivilegeNames)),
+									target, grantee));
+	if (grantOptions != 0)
+		commands = lappend(commands,
+						   psprintf("GRANT %s ON TABLE %s TO %s WITH GRANT OPTION",
+									PrivilegeList(grantOptions, columnName,
+												  TablePrivilegeNames,
+												  lengthof(TablePrivilegeNames)),
+									target, grantee));
+
+	if (switchRole)
+		commands = lappend(commands, pstrdup("RESET ROLE"));
+
+	return commands;
+}
+
+
+/*
+ * PrivilegeList returns the keywords of the privileges in a mask, comma
+ * separated, each followed by "(column)" when columnName is set.
+ */
+static char *
+PrivilegeList(AclMode privileges, const char *columnName,
+			  const PrivilegeName *names, int nameCount)
+{
+	StringInfoData buf;
+	int			nameIndex;
+
+	initStringInfo(&buf);
+	for (nameIndex = 0; nameIndex < nameCount; nameIndex++)
+	{
+		if ((privileges & names[nameIndex].mode) == 0)
+			continue;
+
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, names[nameIndex].name);
+		if (columnName != NULL)
+			appendStringInfo(&buf, " (%s)", quote_identifier(columnName));
+	}
+
+	return buf.data;
+}
+
+
+/*
+ * AclRoleName returns a role of an ACL item as GRANT names it: PUBLIC or
+ * the quoted role name.
+ */
+static char *
+AclRoleName(Oid roleId)
+{
+	if (roleId == ACL_ID_PUBLIC)
+		return pstrdup("PUBLIC");
+
+	return pstrdup(quote_identifier(GetUserNameFromId(roleId, false)));
+}
+
+
+/*
  * StartNodeTransactions claims one connection to each node of nodeIds,
  * waits until all of them are established and opens remote transactions
  * on them, each step for all nodes in parallel.  If the transaction has a
@@ -697,7 +1041,8 @@ ExecuteCommandsOnNodes(List *nodeIds, List *commands)
 /*
  * distdb_shard_ddl_commands is a testing aid returning the commands that
  * create the first shard of a distributed table (shard index 0), or for a
- * table that is not distributed, the commands for a shard with id 0.
+ * table that is not distributed, the commands for a shard with id 0,
+ * followed by those that give it the table's privileges.
  */
 Datum
 distdb_shard_ddl_commands(PG_FUNCTION_ARGS)
@@ -714,6 +1059,7 @@ distdb_shard_ddl_commands(PG_FUNCTION_ARGS)
 		shardId = entry->shards[0].shardId;
 
 	commands = ShardCreateCommandList(relid, shardId);
+	commands = list_concat(commands, ShardAclCommandList(relid, shardId));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 

@@ -26,8 +26,8 @@ enum DistributedPlanPrivateIndex
 	DistPrivateShardIndexes,
 	DistPrivatePruneValue,
 	DistPrivateFlags,
-	DistPrivateQueryPrefix,
-	DistPrivateQuerySuffix,
+	DistPrivateQueryFragments,
+	DistPrivateQueryRelations,
 	DistPrivateValueParams,
 	DistPrivateFirstValueParam,
 	DistPrivateCount
@@ -67,16 +67,44 @@ MakeShipQueryPlan(Oid relid, Query *query, List *shardIndexes,
 	nestLevel = PushDeparseSettings();
 	deparsed = DeparseShardQuery(query);
 	PopDeparseSettings(nestLevel);
-	plan->queryPrefix = deparsed->prefix;
-	plan->querySuffix = deparsed->suffix;
+	plan->queryFragments = deparsed->fragments;
+	plan->queryRelations = deparsed->relationIndexes;
 	return plan;
 }
 
-/* a string field as a node, or NULL */
-static Node *
-StringOrNull(char *value)
+/* a list of strings as a list of String nodes */
+static List *
+StringNodes(List *strings)
 {
-	return value ? (Node *) makeString(value) : NULL;
+	List	   *nodes = NIL;
+	ListCell   *lc;
+
+	foreach(lc, strings)
+		nodes = lappend(nodes, makeString(lfirst(lc)));
+	return nodes;
+}
+
+/* an integer list as a list of Integer nodes, and back */
+static List *
+IntegerNodes(List *integers)
+{
+	List	   *nodes = NIL;
+	ListCell   *lc;
+
+	foreach(lc, integers)
+		nodes = lappend(nodes, makeInteger(lfirst_int(lc)));
+	return nodes;
+}
+
+static List *
+IntegersOfNodes(List *nodes)
+{
+	List	   *integers = NIL;
+	ListCell   *lc;
+
+	foreach(lc, nodes)
+		integers = lappend_int(integers, intVal(lfirst(lc)));
+	return integers;
 }
 
 /*
@@ -88,7 +116,6 @@ SerializeDistributedPlan(DistributedPlan *plan)
 	int			flags = 0;
 	List	   *shardIndexes = NIL;
 	List	   *private = NIL;
-	ListCell   *lc;
 
 	if (plan->isWrite)
 		flags |= DIST_FLAG_IS_WRITE;
@@ -97,8 +124,7 @@ SerializeDistributedPlan(DistributedPlan *plan)
 	if (plan->isRouter)
 		flags |= DIST_FLAG_IS_ROUTER;
 
-	foreach(lc, plan->shardIndexes)
-		shardIndexes = lappend(shardIndexes, makeInteger(lfirst_int(lc)));
+	shardIndexes = IntegerNodes(plan->shardIndexes);
 
 	private = lappend(private, makeInteger(plan->kind));
 	private = lappend(private, makeInteger((int) plan->relid));
@@ -106,20 +132,14 @@ SerializeDistributedPlan(DistributedPlan *plan)
 	private = lappend(private, shardIndexes);
 	private = lappend(private, plan->pruneValue);
 	private = lappend(private, makeInteger(flags));
-	private = lappend(private, StringOrNull(plan->queryPrefix));
-	private = lappend(private, StringOrNull(plan->querySuffix));
+	private = lappend(private, StringNodes(plan->queryFragments));
+	private = lappend(private, IntegerNodes(plan->queryRelations));
 	private = lappend(private, plan->valueParams);
 	private = lappend(private, makeInteger(plan->firstValueParam));
 	Assert(list_length(private) == DistPrivateCount);
 	return private;
 }
 
-/* a string field from its node */
-static char *
-StringValueOrNull(Node *node)
-{
-	return node ? strVal(node) : NULL;
-}
 
 /*
  * DeserializeDistributedPlan rebuilds the plan from custom_private.
@@ -135,15 +155,17 @@ DeserializeDistributedPlan(List *private)
 	plan->kind = intVal(list_nth(private, DistPrivateKind));
 	plan->relid = (Oid) intVal(list_nth(private, DistPrivateRelid));
 	plan->query = list_nth(private, DistPrivateQuery);
-	foreach(lc, (List *) list_nth(private, DistPrivateShardIndexes))
-		plan->shardIndexes = lappend_int(plan->shardIndexes, intVal(lfirst(lc)));
+	plan->shardIndexes = IntegersOfNodes(list_nth(private,
+												  DistPrivateShardIndexes));
 	plan->pruneValue = list_nth(private, DistPrivatePruneValue);
 	flags = intVal(list_nth(private, DistPrivateFlags));
 	plan->isWrite = (flags & DIST_FLAG_IS_WRITE) != 0;
 	plan->expectsRows = (flags & DIST_FLAG_EXPECTS_ROWS) != 0;
 	plan->isRouter = (flags & DIST_FLAG_IS_ROUTER) != 0;
-	plan->queryPrefix = StringValueOrNull(list_nth(private, DistPrivateQueryPrefix));
-	plan->querySuffix = StringValueOrNull(list_nth(private, DistPrivateQuerySuffix));
+	foreach(lc, (List *) list_nth(private, DistPrivateQueryFragments))
+		plan->queryFragments = lappend(plan->queryFragments, strVal(lfirst(lc)));
+	plan->queryRelations = IntegersOfNodes(list_nth(private,
+													DistPrivateQueryRelations));
 	plan->valueParams = list_nth(private, DistPrivateValueParams);
 	plan->firstValueParam = intVal(list_nth(private, DistPrivateFirstValueParam));
 	return plan;

@@ -162,6 +162,18 @@ TransformQuery(Query *query, PullUpState *state)
 		}
 	}
 
+	/* a join of co-located tables runs on the shards */
+	{
+		DistributedPlan *plan = PushDownJoin(query, state->boundParams,
+											 list_length(state->plans));
+
+		if (plan != NULL)
+		{
+			state->plans = lappend(state->plans, plan);
+			return;
+		}
+	}
+
 	foreach(lc, query->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);

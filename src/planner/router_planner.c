@@ -258,7 +258,8 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	PruningResult pruning;
 	RangeTblEntry *rte;
 
-	if (!QueryIsDeparsable(parse) ||
+	/* joins go through join_pushdown.c, which checks co-location */
+	if (!QueryIsDeparsable(parse) || list_length(parse->rtable) != 1 ||
 		ContainsSequenceFunctions((Node *) parse))
 	{
 		if (isSelect)

@@ -1,0 +1,475 @@
+/*-------------------------------------------------------------------------
+ *
+ * join_pushdown.c
+ *	  Running joins of co-located distributed tables on the shards.
+ *
+ * Co-located tables have the same hash ranges on the same nodes, so when
+ * they are joined on their distribution columns every pair of joining rows
+ * lies in shards with the same index, on the same node.  A query level
+ * whose FROM clause consists of such tables -- inner or outer joins whose
+ * join conditions equate the distribution columns -- therefore runs its
+ * whole FROM and WHERE clause on each set of shards, and the coordinator
+ * sees the joined rows only (and plans what the query does with them).
+ *
+ * The query level is rewritten in place: its FROM clause becomes a single
+ * placeholder scan of the shards' join result (see pull_up_planner.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/pathnodes.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/prep.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/lsyscache.h"
+
+#include "distdb/deparse.h"
+#include "distdb/planner_internal.h"
+#include "distdb/shard_pruning.h"
+
+/* a column of a joined table that the rest of the query uses */
+typedef struct JoinColumn
+{
+	Index		rtindex;
+	AttrNumber	attno;
+} JoinColumn;
+
+typedef struct JoinColumnContext
+{
+	Bitmapset  *relations;		/* the joined tables */
+	int			level;
+	bool		collect;
+	List	   *columns;		/* JoinColumn, in placeholder order */
+	Index		placeholderIndex;
+	bool		unsupported;	/* whole-row or system column */
+} JoinColumnContext;
+
+/* union-find over range table indexes, for the co-location check */
+static Index
+FindRoot(Index *parent, Index i)
+{
+	while (parent[i] != i)
+		i = parent[i];
+	return i;
+}
+
+/*
+ * DistributionColumnOf returns the range table index of a Var that is the
+ * distribution column of one of the joined tables, or 0.
+ */
+static Index
+DistributionColumnOf(Query *query, Bitmapset *relations, Node *node)
+{
+	Var		   *var;
+	DistTableCacheEntry *entry;
+
+	while (node != NULL && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	if (node == NULL || !IsA(node, Var))
+		return 0;
+	var = (Var *) node;
+	if (var->varlevelsup != 0 || !bms_is_member(var->varno, relations))
+		return 0;
+	entry = LookupDistTable(rt_fetch(var->varno, query->rtable)->relid);
+	if (entry == NULL || var->varattno != entry->distAttnum)
+		return 0;
+	return var->varno;
+}
+
+/*
+ * AddEquiJoins unites the tables whose distribution columns a list of
+ * AND-ed conditions equates (with an operator of the columns' hash
+ * family); returns whether it found an equality between tables of left
+ * and right (when both are given).
+ */
+static bool
+AddEquiJoins(Query *query, Bitmapset *relations, Index *parent, List *conditions,
+			 Relids left, Relids right)
+{
+	ListCell   *lc;
+	bool		connects = false;
+
+	foreach(lc, conditions)
+	{
+		OpExpr	   *op = lfirst(lc);
+		Index		a;
+		Index		b;
+		DistTableCacheEntry *entry;
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+			continue;
+		a = DistributionColumnOf(query, relations, linitial(op->args));
+		b = DistributionColumnOf(query, relations, lsecond(op->args));
+		if (a == 0 || b == 0)
+			continue;
+		entry = LookupDistTable(rt_fetch(a, query->rtable)->relid);
+		if (!op_in_opfamily(op->opno, entry->hashOpfamily))
+			continue;
+		parent[FindRoot(parent, a)] = FindRoot(parent, b);
+		if (left != NULL && right != NULL &&
+			((bms_is_member(a, left) && bms_is_member(b, right)) ||
+			 (bms_is_member(b, left) && bms_is_member(a, right))))
+			connects = true;
+	}
+	return connects;
+}
+
+/*
+ * CheckJoinTree checks a FROM item for join pushdown: relations and joins
+ * only, every outer join joined on the distribution columns, and collects
+ * inner join conditions into the union-find.
+ */
+static bool
+CheckJoinTree(Query *query, Node *node, Bitmapset *relations, Index *parent)
+{
+	if (IsA(node, RangeTblRef))
+		return true;
+	if (IsA(node, JoinExpr))
+	{
+		JoinExpr   *join = (JoinExpr *) node;
+		List	   *conditions = join->quals ?
+			make_ands_implicit((Expr *) join->quals) : NIL;
+		Relids		left = get_relids_in_jointree(join->larg, false);
+		Relids		right = get_relids_in_jointree(join->rarg, false);
+		bool		connects;
+
+		if (join->jointype != JOIN_INNER && join->jointype != JOIN_LEFT &&
+			join->jointype != JOIN_RIGHT && join->jointype != JOIN_FULL)
+			return false;
+		if (join->quals != NULL && !IsShippableFilter(join->quals))
+			return false;
+		if (!CheckJoinTree(query, join->larg, relations, parent) ||
+			!CheckJoinTree(query, join->rarg, relations, parent))
+			return false;
+		connects = AddEquiJoins(query, relations, parent, conditions, left,
+								right);
+		/* an outer join must itself match rows of the same shard index */
+		return join->jointype == JOIN_INNER || connects;
+	}
+	return false;
+}
+
+/* collects or renumbers references to the joined tables' columns */
+static bool
+JoinColumnWalker(Node *node, JoinColumnContext *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+		ListCell   *lc;
+		int			position = 0;
+
+		if (var->varlevelsup != context->level ||
+			!bms_is_member(var->varno, context->relations))
+			return false;
+		if (var->varattno <= 0)
+		{
+			context->unsupported = true;
+			return false;
+		}
+		foreach(lc, context->columns)
+		{
+			JoinColumn *column = lfirst(lc);
+
+			position++;
+			if (column->rtindex == var->varno && column->attno == var->varattno)
+				break;
+		}
+		if (lc == NULL)
+		{
+			JoinColumn *column = palloc0(sizeof(JoinColumn));
+
+			if (!context->collect)
+				elog(ERROR, "unexpected column in join pushdown");
+			column->rtindex = var->varno;
+			column->attno = var->varattno;
+			context->columns = lappend(context->columns, column);
+			position = list_length(context->columns);
+		}
+		if (!context->collect)
+		{
+			var->varno = context->placeholderIndex;
+			var->varattno = position;
+			var->varnosyn = var->varno;
+			var->varattnosyn = var->varattno;
+		}
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		bool		result;
+
+		context->level++;
+		result = query_tree_walker((Query *) node, JoinColumnWalker, context, 0);
+		context->level--;
+		return result;
+	}
+	return expression_tree_walker(node, JoinColumnWalker, context);
+}
+
+/* whether the range table has join entries (whose aliases may be used) */
+static bool
+HasJoinEntries(Query *query)
+{
+	ListCell   *lc;
+
+	foreach(lc, query->rtable)
+	{
+		if (((RangeTblEntry *) lfirst(lc))->rtekind == RTE_JOIN)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * PushDownJoin rewrites a query level whose FROM clause is a join of
+ * co-located distributed tables on their distribution columns (see the
+ * file header) and returns the placeholder's plan, or NULL when the query
+ * level does not qualify and is left unchanged.
+ */
+DistributedPlan *
+PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
+{
+	Relids		relations = get_relids_in_jointree((Node *) query->jointree,
+												   false);
+	int			relationCount = bms_num_members(relations);
+	Index	   *parent;
+	int32		colocationId = 0;
+	Index		firstRelation = 0;
+	int			member = -1;
+	List	   *pushed = NIL;
+	List	   *kept = NIL;
+	ListCell   *lc;
+	Query	   *workerQuery;
+	JoinColumnContext columns;
+	FromExpr   *joinTree;
+	List	   *columnNames = NIL;
+	List	   *columnVars = NIL;
+	RangeTblEntry *placeholder;
+	DistTableCacheEntry *firstEntry;
+	Bitmapset  *shardSet = NULL;
+	bool		pinned = false;
+	Expr	   *pruneValue = NULL;
+	List	   *shardIndexes = NIL;
+	DistributedPlan *plan;
+
+	if (relationCount < 2 || query->rowMarks != NIL ||
+		query->jointree->fromlist == NIL)
+		return NULL;
+
+	/* only co-located distributed tables */
+	while ((member = bms_next_member(relations, member)) >= 0)
+	{
+		RangeTblEntry *rte = rt_fetch(member, query->rtable);
+		DistTableCacheEntry *entry;
+
+		if (rte->rtekind != RTE_RELATION || rte->tablesample != NULL ||
+			rte->securityQuals != NIL)
+			return NULL;
+		entry = LookupDistTable(rte->relid);
+		if (entry == NULL)
+			return NULL;
+		if (firstRelation == 0)
+		{
+			firstRelation = member;
+			colocationId = entry->colocationId;
+		}
+		else if (entry->colocationId != colocationId)
+			return NULL;
+	}
+
+	/* every table joined to the others on the distribution columns */
+	parent = palloc(sizeof(Index) * (list_length(query->rtable) + 1));
+	for (member = 0; member <= list_length(query->rtable); member++)
+		parent[member] = member;
+	foreach(lc, query->jointree->fromlist)
+	{
+		if (!CheckJoinTree(query, lfirst(lc), relations, parent))
+			return NULL;
+	}
+	if (query->jointree->quals != NULL)
+		AddEquiJoins(query, relations, parent,
+					 make_ands_implicit((Expr *) query->jointree->quals),
+					 NULL, NULL);
+	member = -1;
+	while ((member = bms_next_member(relations, member)) >= 0)
+	{
+		if (FindRoot(parent, member) != FindRoot(parent, firstRelation))
+			return NULL;
+	}
+
+	/* join alias references become references to the tables' columns */
+	if (HasJoinEntries(query))
+	{
+		query->targetList = (List *)
+			flatten_join_alias_vars(query, (Node *) query->targetList);
+		query->havingQual = flatten_join_alias_vars(query, query->havingQual);
+		query->jointree = (FromExpr *)
+			flatten_join_alias_vars(query, (Node *) query->jointree);
+	}
+
+	/* WHERE conditions the shards can evaluate go with the join */
+	if (query->jointree->quals != NULL)
+	{
+		foreach(lc, make_ands_implicit((Expr *) query->jointree->quals))
+		{
+			Node	   *clause = lfirst(lc);
+
+			if (IsShippableFilter(clause) &&
+				bms_is_subset(pull_varnos(NULL, clause), relations))
+				pushed = lappend(pushed, clause);
+			else
+				kept = lappend(kept, clause);
+		}
+	}
+
+	/*
+	 * The columns the rest of the query uses: everything but the FROM
+	 * clause, which goes to the shards, and the pushed conditions.
+	 */
+	joinTree = query->jointree;
+	query->jointree = makeFromExpr(NIL, kept ? (Node *) make_ands_explicit(kept) : NULL);
+	memset(&columns, 0, sizeof(columns));
+	columns.relations = relations;
+	columns.collect = true;
+	query_tree_walker(query, JoinColumnWalker, &columns,
+					  QTW_IGNORE_JOINALIASES | QTW_IGNORE_RANGE_TABLE);
+	if (columns.unsupported || !bms_is_member(1, relations))
+	{
+		query->jointree = joinTree;
+		return NULL;
+	}
+
+	/* the shard query: SELECT <columns> FROM <join> WHERE <pushed> */
+	workerQuery = makeNode(Query);
+	workerQuery->commandType = CMD_SELECT;
+	workerQuery->querySource = QSRC_ORIGINAL;
+	workerQuery->canSetTag = true;
+	workerQuery->rtable = copyObject(query->rtable);
+	workerQuery->jointree = makeFromExpr(copyObject(joinTree->fromlist),
+										 pushed ? (Node *) make_ands_explicit(copyObject(pushed)) : NULL);
+	foreach(lc, columns.columns)
+	{
+		JoinColumn *column = lfirst(lc);
+		RangeTblEntry *rte = rt_fetch(column->rtindex, query->rtable);
+		Oid			type;
+		int32		typmod;
+		Oid			collation;
+		Var		   *var;
+		char	   *name = get_attname(rte->relid, column->attno, false);
+
+		get_atttypetypmodcoll(rte->relid, column->attno, &type, &typmod,
+							  &collation);
+		var = makeVar(column->rtindex, column->attno, type, typmod,
+					  collation, 0);
+		workerQuery->targetList =
+			lappend(workerQuery->targetList,
+					makeTargetEntry((Expr *) var,
+									list_length(workerQuery->targetList) + 1,
+									name, false));
+		columnNames = lappend(columnNames, name);
+		columnVars = lappend(columnVars, var);
+	}
+	if (columnVars == NIL)
+	{
+		Const	   *one = makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+									Int32GetDatum(1), false, true);
+
+		columnNames = list_make1("one");
+		columnVars = list_make1(one);
+		workerQuery->targetList = list_make1(makeTargetEntry((Expr *) one, 1,
+															 "one", false));
+	}
+
+	/* shards: any table's pinned distribution value pins the shard index */
+	firstEntry = LookupDistTable(rt_fetch(1, query->rtable)->relid);
+	member = -1;
+	while ((member = bms_next_member(relations, member)) >= 0)
+	{
+		List	   *ownConditions = NIL;
+		PruningResult pruning;
+
+		foreach(lc, pushed)
+		{
+			if (bms_equal(pull_varnos(NULL, lfirst(lc)),
+						  bms_make_singleton(member)))
+			{
+				Node	   *condition = copyObject(lfirst(lc));
+
+				ChangeVarNodes(condition, member, 1, 0);
+				ownConditions = lappend(ownConditions, condition);
+			}
+		}
+		if (ownConditions == NIL)
+			continue;
+		pruning = PruneShards(LookupDistTable(rt_fetch(member,
+													   query->rtable)->relid),
+							  ownConditions, boundParams);
+		if (pruning.pruneValue != NULL)
+		{
+			pruneValue = pruning.pruneValue;
+			continue;
+		}
+		if (list_length(pruning.shardIndexes) < firstEntry->shardCount)
+		{
+			Bitmapset  *these = NULL;
+
+			foreach(lc, pruning.shardIndexes)
+				these = bms_add_member(these, lfirst_int(lc));
+			shardSet = pinned ? bms_intersect(shardSet, these) : these;
+			pinned = true;
+		}
+	}
+	if (pinned)
+	{
+		member = -1;
+		while ((member = bms_next_member(shardSet, member)) >= 0)
+			shardIndexes = lappend_int(shardIndexes, member);
+		pruneValue = NULL;
+	}
+	else if (pruneValue == NULL)
+		shardIndexes = AllShardIndexes(firstEntry);
+
+	if (!QueryIsDeparsable(workerQuery))
+	{
+		query->jointree = joinTree;
+		return NULL;
+	}
+
+	/* the rewrite is possible: the query reads the placeholder instead */
+	placeholder = MakeResultPlaceholderRte("joined", columnNames, columnVars,
+										   planIndex);
+	query->rtable = lappend(query->rtable, placeholder);
+	columns.placeholderIndex = list_length(query->rtable);
+	columns.collect = false;
+	query_tree_walker(query, JoinColumnWalker, &columns,
+					  QTW_IGNORE_JOINALIASES | QTW_IGNORE_RANGE_TABLE);
+	member = -1;
+	while ((member = bms_next_member(relations, member)) >= 0)
+		rt_fetch(member, query->rtable)->inFromCl = false;
+	/*
+	 * The joins left the query with its FROM clause: nothing refers to their
+	 * entries anymore, and the planner must not look for outer joins.
+	 */
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_JOIN)
+			rte->jointype = JOIN_INNER;
+	}
+	query->jointree->fromlist = list_make1(makeNode(RangeTblRef));
+	((RangeTblRef *) linitial(query->jointree->fromlist))->rtindex =
+		columns.placeholderIndex;
+
+	plan = MakeShipQueryPlan(rt_fetch(1, query->rtable)->relid, workerQuery,
+							 shardIndexes, pruneValue, false, true);
+	plan->isRouter = false;
+	return plan;
+}
