@@ -51,6 +51,22 @@ extern DistributedPlan *PushDownAggregation(Query *query, Index rti,
 extern DistributedPlan *PushDownJoin(Query *query, ParamListInfo boundParams,
 									 int planIndex);
 
+/* placeholder_columns.c */
+typedef struct PlaceholderColumn
+{
+	Index		rtindex;
+	AttrNumber	attno;
+} PlaceholderColumn;
+
+extern List *CollectPlaceholderColumns(Query *query, Bitmapset *relations,
+									   int walkFlags, bool *unsupported);
+extern void RenumberPlaceholderColumns(Query *query, Bitmapset *relations,
+									   int walkFlags, List *columns,
+									   Index placeholderIndex);
+extern void AddWorkerColumns(Query *workerQuery, Query *query, List *columns,
+							 Index workerRelationIndex, List **names,
+							 List **exprs);
+
 /* shippable.c */
 extern bool ContainsSequenceFunctions(Node *node);
 extern bool IsShippableFilter(Node *clause);

@@ -31,23 +31,6 @@
 #include "distdb/planner_internal.h"
 #include "distdb/shard_pruning.h"
 
-/* a column of a joined table that the rest of the query uses */
-typedef struct JoinColumn
-{
-	Index		rtindex;
-	AttrNumber	attno;
-} JoinColumn;
-
-typedef struct JoinColumnContext
-{
-	Bitmapset  *relations;		/* the joined tables */
-	int			level;
-	bool		collect;
-	List	   *columns;		/* JoinColumn, in placeholder order */
-	Index		placeholderIndex;
-	bool		unsupported;	/* whole-row or system column */
-} JoinColumnContext;
-
 /* union-find over range table indexes, for the co-location check */
 static Index
 FindRoot(Index *parent, Index i)
@@ -153,66 +136,6 @@ CheckJoinTree(Query *query, Node *node, Bitmapset *relations, Index *parent)
 	return false;
 }
 
-/* collects or renumbers references to the joined tables' columns */
-static bool
-JoinColumnWalker(Node *node, JoinColumnContext *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Var))
-	{
-		Var		   *var = (Var *) node;
-		ListCell   *lc;
-		int			position = 0;
-
-		if (var->varlevelsup != context->level ||
-			!bms_is_member(var->varno, context->relations))
-			return false;
-		if (var->varattno <= 0)
-		{
-			context->unsupported = true;
-			return false;
-		}
-		foreach(lc, context->columns)
-		{
-			JoinColumn *column = lfirst(lc);
-
-			position++;
-			if (column->rtindex == var->varno && column->attno == var->varattno)
-				break;
-		}
-		if (lc == NULL)
-		{
-			JoinColumn *column = palloc0(sizeof(JoinColumn));
-
-			if (!context->collect)
-				elog(ERROR, "unexpected column in join pushdown");
-			column->rtindex = var->varno;
-			column->attno = var->varattno;
-			context->columns = lappend(context->columns, column);
-			position = list_length(context->columns);
-		}
-		if (!context->collect)
-		{
-			var->varno = context->placeholderIndex;
-			var->varattno = position;
-			var->varnosyn = var->varno;
-			var->varattnosyn = var->varattno;
-		}
-		return false;
-	}
-	if (IsA(node, Query))
-	{
-		bool		result;
-
-		context->level++;
-		result = query_tree_walker((Query *) node, JoinColumnWalker, context, 0);
-		context->level--;
-		return result;
-	}
-	return expression_tree_walker(node, JoinColumnWalker, context);
-}
-
 /* whether the range table has join entries (whose aliases may be used) */
 static bool
 HasJoinEntries(Query *query)
@@ -247,7 +170,9 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	List	   *kept = NIL;
 	ListCell   *lc;
 	Query	   *workerQuery;
-	JoinColumnContext columns;
+	List	   *columns;
+	bool		unsupported;
+	Index		placeholderIndex;
 	FromExpr   *joinTree;
 	List	   *columnNames = NIL;
 	List	   *columnVars = NIL;
@@ -335,12 +260,10 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	 */
 	joinTree = query->jointree;
 	query->jointree = makeFromExpr(NIL, kept ? (Node *) make_ands_explicit(kept) : NULL);
-	memset(&columns, 0, sizeof(columns));
-	columns.relations = relations;
-	columns.collect = true;
-	query_tree_walker(query, JoinColumnWalker, &columns,
-					  QTW_IGNORE_JOINALIASES | QTW_IGNORE_RANGE_TABLE);
-	if (columns.unsupported || !bms_is_member(1, relations))
+	/* the range table is skipped: the joins and their aliases move away */
+	columns = CollectPlaceholderColumns(query, relations,
+										QTW_IGNORE_RANGE_TABLE, &unsupported);
+	if (unsupported || !bms_is_member(1, relations))
 	{
 		query->jointree = joinTree;
 		return NULL;
@@ -354,38 +277,8 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	workerQuery->rtable = copyObject(query->rtable);
 	workerQuery->jointree = makeFromExpr(copyObject(joinTree->fromlist),
 										 pushed ? (Node *) make_ands_explicit(copyObject(pushed)) : NULL);
-	foreach(lc, columns.columns)
-	{
-		JoinColumn *column = lfirst(lc);
-		RangeTblEntry *rte = rt_fetch(column->rtindex, query->rtable);
-		Oid			type;
-		int32		typmod;
-		Oid			collation;
-		Var		   *var;
-		char	   *name = get_attname(rte->relid, column->attno, false);
-
-		get_atttypetypmodcoll(rte->relid, column->attno, &type, &typmod,
-							  &collation);
-		var = makeVar(column->rtindex, column->attno, type, typmod,
-					  collation, 0);
-		workerQuery->targetList =
-			lappend(workerQuery->targetList,
-					makeTargetEntry((Expr *) var,
-									list_length(workerQuery->targetList) + 1,
-									name, false));
-		columnNames = lappend(columnNames, name);
-		columnVars = lappend(columnVars, var);
-	}
-	if (columnVars == NIL)
-	{
-		Const	   *one = makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
-									Int32GetDatum(1), false, true);
-
-		columnNames = list_make1("one");
-		columnVars = list_make1(one);
-		workerQuery->targetList = list_make1(makeTargetEntry((Expr *) one, 1,
-															 "one", false));
-	}
+	AddWorkerColumns(workerQuery, query, columns, 0, &columnNames,
+					 &columnVars);
 
 	/* shards: any table's pinned distribution value pins the shard index */
 	firstEntry = LookupDistTable(rt_fetch(1, query->rtable)->relid);
@@ -446,10 +339,9 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	placeholder = MakeResultPlaceholderRte("joined", columnNames, columnVars,
 										   planIndex);
 	query->rtable = lappend(query->rtable, placeholder);
-	columns.placeholderIndex = list_length(query->rtable);
-	columns.collect = false;
-	query_tree_walker(query, JoinColumnWalker, &columns,
-					  QTW_IGNORE_JOINALIASES | QTW_IGNORE_RANGE_TABLE);
+	placeholderIndex = list_length(query->rtable);
+	RenumberPlaceholderColumns(query, relations, QTW_IGNORE_RANGE_TABLE,
+							   columns, placeholderIndex);
 	member = -1;
 	while ((member = bms_next_member(relations, member)) >= 0)
 		rt_fetch(member, query->rtable)->inFromCl = false;
@@ -466,7 +358,7 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	}
 	query->jointree->fromlist = list_make1(makeNode(RangeTblRef));
 	((RangeTblRef *) linitial(query->jointree->fromlist))->rtindex =
-		columns.placeholderIndex;
+		placeholderIndex;
 
 	plan = MakeShipQueryPlan(rt_fetch(1, query->rtable)->relid, workerQuery,
 							 shardIndexes, pruneValue, false, true);

@@ -52,16 +52,6 @@ typedef struct PullUpState
 
 static PullUpState *CurrentPullUp = NULL;
 
-/* finding and renumbering the Vars of one range table entry */
-typedef struct ColumnWalkerContext
-{
-	Index		rti;
-	int			level;			/* sublevels below the entry's query */
-	bool		collect;		/* collect attnos, or renumber */
-	Bitmapset  *attnos;
-	AttrNumber *newAttno;		/* old attno -> new attno, when renumbering */
-} ColumnWalkerContext;
-
 static CustomPathMethods DistributedPathMethods;
 
 static void TransformQuery(Query *query, PullUpState *state);
@@ -69,7 +59,6 @@ static bool TransformWalker(Node *node, PullUpState *state);
 static void ReplaceDistributedTable(Query *query, Index rti,
 									DistTableCacheEntry *entry,
 									PullUpState *state);
-static bool ColumnWalker(Node *node, ColumnWalkerContext *context);
 static bool IsNullableInJoinTree(Node *jtnode, Index rti, bool nullable);
 static void PushDownSortAndLimit(Query *query, Index rti, Query *workerQuery);
 static Plan *PlanDistributedPath(PlannerInfo *root, RelOptInfo *rel,
@@ -205,50 +194,6 @@ TransformWalker(Node *node, PullUpState *state)
 }
 
 /*
- * ColumnWalker collects (or renumbers) the attribute numbers of the Vars
- * that refer to one range table entry, at any query nesting depth.
- */
-static bool
-ColumnWalker(Node *node, ColumnWalkerContext *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Var))
-	{
-		Var		   *var = (Var *) node;
-
-		if (var->varno != context->rti ||
-			var->varlevelsup != context->level)
-			return false;
-		if (context->collect)
-		{
-			if (var->varattno <= 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("whole-row and system column references to distributed tables are not supported in this query yet")));
-			context->attnos = bms_add_member(context->attnos, var->varattno);
-		}
-		else
-		{
-			var->varattno = context->newAttno[var->varattno];
-			var->varnosyn = var->varno;
-			var->varattnosyn = var->varattno;
-		}
-		return false;
-	}
-	if (IsA(node, Query))
-	{
-		bool		result;
-
-		context->level++;
-		result = query_tree_walker((Query *) node, ColumnWalker, context, 0);
-		context->level--;
-		return result;
-	}
-	return expression_tree_walker(node, ColumnWalker, context);
-}
-
-/*
  * IsNullableInJoinTree: whether the entry is on the nullable side of an
  * outer join, where a WHERE condition on it must not be applied before the
  * join.
@@ -295,7 +240,8 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 {
 	RangeTblEntry *rte = rt_fetch(rti, query->rtable);
 	RangeTblEntry *placeholder;
-	ColumnWalkerContext columns;
+	List	   *columns;
+	bool		unsupported;
 	List	   *pushed = NIL;
 	List	   *kept = NIL;
 	List	   *columnNames = NIL;
@@ -304,8 +250,6 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 	DistributedPlan *plan;
 	PruningResult pruning;
 	ListCell   *lc;
-	AttrNumber	attno;
-	int			member = -1;
 	int			planIndex = list_length(state->plans);
 	Relids		onlyThis = bms_make_singleton(rti);
 
@@ -346,10 +290,11 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 	}
 
 	/* the columns the rest of the query uses */
-	memset(&columns, 0, sizeof(columns));
-	columns.rti = rti;
-	columns.collect = true;
-	query_tree_walker(query, ColumnWalker, &columns, 0);
+	columns = CollectPlaceholderColumns(query, onlyThis, 0, &unsupported);
+	if (unsupported)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("whole-row and system column references to distributed tables are not supported in this query yet")));
 
 	/* the shard query: SELECT <columns> FROM table WHERE <pushed> */
 	workerQuery = makeNode(Query);
@@ -367,41 +312,8 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 		ChangeVarNodes(quals, rti, 1, 0);
 		workerQuery->jointree->quals = quals;
 	}
-
-	columns.newAttno = palloc0(sizeof(AttrNumber) *
-							   (Max(bms_prev_member(columns.attnos, -1), 0) + 1));
-	attno = 0;
-	while ((member = bms_next_member(columns.attnos, member)) >= 0)
-	{
-		Oid			type;
-		int32		typmod;
-		Oid			collation;
-		Var		   *var;
-
-		get_atttypetypmodcoll(rte->relid, member, &type, &typmod, &collation);
-		var = makeVar(1, member, type, typmod, collation, 0);
-		attno++;
-		columns.newAttno[member] = attno;
-		columnNames = lappend(columnNames,
-							  get_attname(rte->relid, member, false));
-		columnVars = lappend(columnVars, var);
-		workerQuery->targetList =
-			lappend(workerQuery->targetList,
-					makeTargetEntry((Expr *) var, attno,
-									get_attname(rte->relid, member, false),
-									false));
-	}
-	if (attno == 0)
-	{
-		/* nothing is needed but the row count: fetch a constant */
-		Const	   *one = makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
-									Int32GetDatum(1), false, true);
-
-		columnNames = list_make1("one");
-		columnVars = list_make1(one);
-		workerQuery->targetList = list_make1(makeTargetEntry((Expr *) one, 1,
-															 "one", false));
-	}
+	AddWorkerColumns(workerQuery, query, columns, 1, &columnNames,
+					 &columnVars);
 
 	PushDownSortAndLimit(query, rti, workerQuery);
 
@@ -416,10 +328,8 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 	plan->isRouter = false;
 	state->plans = lappend(state->plans, plan);
 
-	/* renumber the query's references to the placeholder's columns */
-	columns.collect = false;
-	columns.level = 0;
-	query_tree_walker(query, ColumnWalker, &columns, 0);
+	/* the query reads the placeholder's columns; it takes the entry's place */
+	RenumberPlaceholderColumns(query, onlyThis, 0, columns, rti);
 
 	placeholder = MakeResultPlaceholderRte(rte->eref->aliasname, columnNames,
 										   columnVars, planIndex);

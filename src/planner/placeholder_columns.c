@@ -1,0 +1,180 @@
+/*-------------------------------------------------------------------------
+ *
+ * placeholder_columns.c
+ *	  The columns a placeholder scan returns in place of distributed tables.
+ *
+ * When distributed tables of a query level are replaced by a placeholder
+ * scan of rows from the shards (pull_up_planner.c, join_pushdown.c), the
+ * shards return the tables' columns that the rest of the query uses, and
+ * the query's references to them -- at any nesting depth, in subqueries
+ * and sublinks too -- become references to the placeholder's columns.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parsetree.h"
+#include "utils/lsyscache.h"
+
+#include "distdb/planner_internal.h"
+
+typedef struct ColumnWalkerContext
+{
+	Bitmapset  *relations;		/* range table indexes being replaced */
+	int			level;			/* query nesting below the query level */
+	bool		collect;		/* collect columns, or renumber them */
+	List	   *columns;		/* PlaceholderColumn, in placeholder order */
+	Index		placeholderIndex;
+	bool		unsupported;	/* a whole-row or system column */
+} ColumnWalkerContext;
+
+/* finds or adds a column; returns its placeholder position */
+static int
+ColumnPosition(ColumnWalkerContext *context, Var *var)
+{
+	ListCell   *lc;
+	PlaceholderColumn *column;
+
+	foreach(lc, context->columns)
+	{
+		column = lfirst(lc);
+		if (column->rtindex == var->varno && column->attno == var->varattno)
+			return foreach_current_index(lc) + 1;
+	}
+	if (!context->collect)
+		elog(ERROR, "column %d of range table entry %d was not collected",
+			 var->varattno, var->varno);
+	column = palloc0(sizeof(PlaceholderColumn));
+	column->rtindex = var->varno;
+	column->attno = var->varattno;
+	context->columns = lappend(context->columns, column);
+	return list_length(context->columns);
+}
+
+/* collects or renumbers references to the replaced tables' columns */
+static bool
+ColumnWalker(Node *node, ColumnWalkerContext *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+		int			position;
+
+		if (var->varlevelsup != context->level ||
+			!bms_is_member(var->varno, context->relations))
+			return false;
+		if (var->varattno <= 0)
+		{
+			context->unsupported = true;
+			return false;
+		}
+		position = ColumnPosition(context, var);
+		if (!context->collect)
+		{
+			var->varno = context->placeholderIndex;
+			var->varattno = position;
+			var->varnosyn = var->varno;
+			var->varattnosyn = var->varattno;
+		}
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		bool		result;
+
+		context->level++;
+		result = query_tree_walker((Query *) node, ColumnWalker, context, 0);
+		context->level--;
+		return result;
+	}
+	return expression_tree_walker(node, ColumnWalker, context);
+}
+
+/*
+ * CollectPlaceholderColumns lists (as PlaceholderColumn) the columns of the
+ * given tables that the query uses, in order of first use; walkFlags are
+ * query_tree_walker's (e.g. to skip the range table when the tables' joins
+ * move to the shards).  *unsupported is set when the query uses a whole-row
+ * or system column of one of them.
+ */
+List *
+CollectPlaceholderColumns(Query *query, Bitmapset *relations, int walkFlags,
+						  bool *unsupported)
+{
+	ColumnWalkerContext context;
+
+	memset(&context, 0, sizeof(context));
+	context.relations = relations;
+	context.collect = true;
+	query_tree_walker(query, ColumnWalker, &context, walkFlags);
+	*unsupported = context.unsupported;
+	return context.columns;
+}
+
+/*
+ * RenumberPlaceholderColumns makes the query's references to those columns
+ * references to the placeholder's columns, in the order of the list.
+ */
+void
+RenumberPlaceholderColumns(Query *query, Bitmapset *relations, int walkFlags,
+						   List *columns, Index placeholderIndex)
+{
+	ColumnWalkerContext context;
+
+	memset(&context, 0, sizeof(context));
+	context.relations = relations;
+	context.columns = columns;
+	context.placeholderIndex = placeholderIndex;
+	query_tree_walker(query, ColumnWalker, &context, walkFlags);
+}
+
+/*
+ * AddWorkerColumns gives the shard query one output column per placeholder
+ * column -- a constant when there is none, so that rows can be counted --
+ * and returns their names and expressions for the placeholder entry.  The
+ * shard query refers to the columns' table at workerRelationIndex when it
+ * is not zero (a single table moved to index 1), else at their own index.
+ */
+void
+AddWorkerColumns(Query *workerQuery, Query *query, List *columns,
+				 Index workerRelationIndex, List **names, List **exprs)
+{
+	ListCell   *lc;
+
+	*names = NIL;
+	*exprs = NIL;
+	foreach(lc, columns)
+	{
+		PlaceholderColumn *column = lfirst(lc);
+		Oid			relid = rt_fetch(column->rtindex, query->rtable)->relid;
+		char	   *name = get_attname(relid, column->attno, false);
+		Oid			type;
+		int32		typmod;
+		Oid			collation;
+		Var		   *var;
+
+		get_atttypetypmodcoll(relid, column->attno, &type, &typmod, &collation);
+		var = makeVar(workerRelationIndex ? workerRelationIndex : column->rtindex,
+					  column->attno, type, typmod, collation, 0);
+		*names = lappend(*names, name);
+		*exprs = lappend(*exprs, var);
+	}
+	if (columns == NIL)
+	{
+		*names = list_make1("one");
+		*exprs = list_make1(makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+									  Int32GetDatum(1), false, true));
+	}
+	foreach(lc, *exprs)
+		workerQuery->targetList =
+			lappend(workerQuery->targetList,
+					makeTargetEntry(lfirst(lc),
+									list_length(workerQuery->targetList) + 1,
+									list_nth(*names, foreach_current_index(lc)),
+									false));
+}
