@@ -174,3 +174,44 @@ CREATE VIEW distdb.distdb_tables AS
 
 GRANT SELECT ON distdb.distdb_nodes, distdb.distdb_shards, distdb.distdb_tables
 	TO PUBLIC;
+
+/*
+ * Two-phase commit (src/transaction/two_phase_commit.c).  A transaction
+ * that wrote on several nodes prepares its node transactions and, in the
+ * same local transaction that commits, inserts one row per prepared
+ * transaction here: the row exists exactly when the prepared transaction
+ * must be committed.  Recovery (distdb_recover_prepared_transactions and
+ * the maintenance daemon) finishes prepared transactions from it and
+ * deletes rows that are no longer needed.  Not dumped: the gids name this
+ * server.  Column order: Anum_transaction_record_* in
+ * include/distdb/two_phase_commit.h.
+ */
+CREATE TABLE distdb.transaction_record (
+	gid text COLLATE "C" NOT NULL,
+	nodeid int NOT NULL,
+	recorded_at timestamptz NOT NULL,
+	CONSTRAINT transaction_record_pkey PRIMARY KEY (gid)
+);
+
+CREATE FUNCTION distdb.distdb_recover_prepared_transactions()
+	RETURNS int
+	LANGUAGE C STRICT
+	AS 'MODULE_PATHNAME', 'distdb_recover_prepared_transactions';
+COMMENT ON FUNCTION distdb.distdb_recover_prepared_transactions()
+	IS 'commit or roll back the prepared transactions left on the nodes by interrupted two-phase commits; returns how many';
+REVOKE ALL ON FUNCTION distdb.distdb_recover_prepared_transactions() FROM PUBLIC;
+
+/* Testing aid: fault points of the commit protocol (src/transaction/fault_points.c) */
+CREATE FUNCTION distdb.distdb_set_fault(point text, action text, sleep_ms int DEFAULT 5000)
+	RETURNS void
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'distdb_set_fault';
+COMMENT ON FUNCTION distdb.distdb_set_fault(text, text, int)
+	IS 'testing aid: make this session error, crash or sleep at a point of two-phase commit';
+REVOKE ALL ON FUNCTION distdb.distdb_set_fault(text, text, int) FROM PUBLIC;
+
+CREATE FUNCTION distdb.distdb_clear_faults()
+	RETURNS void
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'distdb_clear_faults';
+REVOKE ALL ON FUNCTION distdb.distdb_clear_faults() FROM PUBLIC;

@@ -17,30 +17,16 @@
 
 set -euo pipefail
 
-# shellcheck source=test/cluster_lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../test/cluster_lib.sh"
+# shellcheck source=bench/bench_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
 SECONDS_PER_RUN="${BENCH_SECONDS:-30}"
 CLIENTS="${BENCH_CLIENTS:-8}"
 ROWS="${BENCH_ROWS:-2000000}"
 WARMUP="${BENCH_WARMUP:-5}"
 SHARDS=32
-DB=bench
+DB="$BENCH_DB"
 THREADS=$((CLIENTS < 2 ? CLIENTS : 2))
-WORK=""
-
-# EXIT trap: stop the servers and remove the temporary directory.
-cleanup() {
-	local rc=$?
-	set +e
-	if [[ -n "$WORK" ]]; then
-		((rc != 0)) && distdb_print_logs "$WORK" 40
-		distdb_cluster_stop "$WORK"
-		distdb_plain_stop "$WORK"
-		rm -rf "$WORK"
-	fi
-	exit "$rc"
-}
 
 # SQL that creates and fills kv.
 load_sql() {
@@ -48,32 +34,6 @@ load_sql() {
 CREATE TABLE kv (id bigint PRIMARY KEY, val text);
 INSERT INTO kv SELECT i, md5(i::text) FROM generate_series(1, $ROWS) AS i;
 EOF
-}
-
-# Create and load kv on the plain server.
-setup_plain() {
-	distdb_psql "$WORK" plain -q -d postgres -c "CREATE DATABASE $DB"
-	load_sql | distdb_psql "$WORK" plain -q -d "$DB"
-	distdb_psql "$WORK" plain -q -d "$DB" -c 'VACUUM ANALYZE'
-}
-
-# Create the extension, add the workers, load kv on the coordinator and
-# distribute it; vacuum and analyze everywhere (the shards live on the
-# workers).
-setup_distdb() {
-	distdb_create_db "$WORK" "$DB"
-	distdb_cluster_load_env "$WORK"
-	{
-		echo "CREATE EXTENSION distdb;"
-		echo "SELECT distdb.distdb_add_node('127.0.0.1', $DISTDB_WORKER_1_PORT);"
-		echo "SELECT distdb.distdb_add_node('127.0.0.1', $DISTDB_WORKER_2_PORT);"
-		load_sql
-		echo "SELECT distdb.create_distributed_table('kv', 'id', $SHARDS);"
-	} | distdb_psql "$WORK" coordinator -q -d "$DB"
-	local node
-	for node in worker1 worker2 coordinator; do
-		distdb_psql "$WORK" "$node" -q -d "$DB" -c 'VACUUM ANALYZE'
-	done
 }
 
 # Run pgbench against node NODE for SECONDS in protocol MODE; print its
@@ -95,21 +55,19 @@ pgbench_value() {
 }
 
 main() {
-	distdb_ensure_deps
-	distdb_build_install
-
-	WORK="$(mktemp -d /tmp/distdb-bench.XXXXXX)"
-	trap cleanup EXIT
-	distdb_user_dir "$WORK"
-	distdb_cluster_start "$WORK"
-	distdb_plain_start "$WORK"
+	bench_start
 
 	# Bound every loading statement in time (a hung step fails the run).
-	local pgoptions="-c statement_timeout=${BENCH_STEP_TIMEOUT:-900}s"
+	local pgoptions
+	pgoptions="$(bench_timeout_options "${BENCH_STEP_TIMEOUT:-900}")"
 	distdb_log "loading $ROWS rows into the plain server"
-	PGOPTIONS="$pgoptions" setup_plain
+	load_sql | PGOPTIONS="$pgoptions" bench_load_plain
 	distdb_log "loading $ROWS rows into the coordinator and distributing over $SHARDS shards"
-	PGOPTIONS="$pgoptions" setup_distdb
+	{
+		load_sql
+		echo "SELECT distdb.create_distributed_table('kv', 'id', $SHARDS);"
+	} | PGOPTIONS="$pgoptions" bench_load_distdb
+	PGOPTIONS="$pgoptions" bench_vacuum_analyze
 
 	printf '\\set id random(1, %s)\nSELECT val FROM kv WHERE id = :id;\n' "$ROWS" |
 		distdb_as_user tee "$WORK/router_select.sql" >/dev/null
@@ -145,21 +103,14 @@ main() {
 	report="$(
 		echo "# router_select: single-row SELECT by primary key"
 		echo
-		echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(distdb_as_user postgres --version)," \
+		echo "$(bench_env_line)," \
 			"$ROWS rows, ${SECONDS_PER_RUN}s per run, pgbench -j $THREADS, loopback TCP"
 		echo
 		echo "| target | mode | clients | tps | avg latency ms | ratio vs plain |"
 		echo "|---|---|---|---|---|---|"
 		printf '%s' "$rows"
 	)"
-	mkdir -p "$DISTDB_REPO_ROOT/bench/results"
-	local file
-	file="$DISTDB_REPO_ROOT/bench/results/router_select-$(date -u +%Y%m%d-%H%M%S).md"
-	printf '%s\n' "$report" >"$file"
-	echo
-	printf '%s\n' "$report"
-	echo
-	echo "saved to $file"
+	bench_save_report router_select "$report"
 }
 
 main "$@"

@@ -61,6 +61,19 @@ SELECT check_query('SELECT id, count(*), sum(qty) FROM sales GROUP BY id ORDER B
 SELECT check_query('SELECT id, string_agg(note, '','' ORDER BY note), count(DISTINCT qty) FROM sales WHERE id < 20 GROUP BY id ORDER BY id');
 SELECT check_query('SELECT id, shop, max(amount) FROM sales GROUP BY id, shop HAVING max(amount) > 99 ORDER BY id');
 
+-- grouped by the distribution column with ORDER BY ... LIMIT: each shard
+-- returns only its first groups
+SELECT shard_query('SELECT id, sum(qty) FROM sales GROUP BY id ORDER BY 2 DESC, 1 LIMIT 3 OFFSET 1') LIMIT 1;
+SELECT check_query('SELECT id, sum(qty) FROM sales GROUP BY id ORDER BY 2 DESC, 1 LIMIT 3 OFFSET 1');
+
+-- DISTINCT aggregates over one expression: the shards return the distinct
+-- values of each group
+SELECT shard_query('SELECT shop, count(DISTINCT qty) FROM sales GROUP BY shop') LIMIT 1;
+SELECT check_query('SELECT count(DISTINCT qty) FROM sales');
+SELECT check_query('SELECT shop, count(DISTINCT qty), sum(DISTINCT qty), string_agg(DISTINCT qty::text, ''/'') IS NOT NULL FROM sales GROUP BY shop ORDER BY shop');
+SELECT check_query('SELECT count(DISTINCT note) FROM sales WHERE shop < 3');
+SELECT check_query('SELECT shop FROM sales GROUP BY shop HAVING count(DISTINCT qty % 3) = 3 ORDER BY shop');
+
 -- aggregates that do not split are computed from the rows
 SELECT check_query('SELECT count(DISTINCT shop), string_agg(DISTINCT note, '','' ORDER BY note) FROM sales');
 SELECT check_query('SELECT shop, array_agg(qty ORDER BY id) FILTER (WHERE id < 40) FROM sales GROUP BY shop ORDER BY shop');

@@ -72,7 +72,7 @@ SELECT * FROM ddl.shard_tables;
 SET search_path TO ddl, public;
 
 --
--- COPY TO reads through the coordinator; COPY FROM is refused
+-- COPY TO reads through the coordinator (COPY FROM: see copy_from.sql)
 --
 COPY (SELECT * FROM items WHERE id <= 5 ORDER BY id) TO STDOUT;
 -- one shard, so that the rows come in a stable order
@@ -87,7 +87,7 @@ COPY ddl.copy_items (id) TO STDOUT (FORMAT text);
 COPY copy_items (no_such_column) TO STDOUT;
 COPY copy_items (ctid) TO STDOUT;
 COPY copy_items (id, id) TO STDOUT;
--- COPY FROM is refused before any data is read
+-- COPY FROM a missing file or a failing program fails as in PostgreSQL
 SELECT test_error($$COPY copy_items (id) FROM '/nonexistent'$$);
 SELECT test_error($$COPY copy_items FROM PROGRAM 'exit 1'$$);
 

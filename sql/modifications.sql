@@ -225,9 +225,12 @@ INSERT INTO mod_t VALUES (50, 7003, 'ok', 1), (NULL, 7004, 'null', 1);
 -- changing the distribution column
 UPDATE mod_t SET id = 51 WHERE id = 50;
 UPDATE mod_t SET id = id + 1 WHERE k = 10;
--- not supported yet
+-- INSERT ... SELECT works (done on the local copy too); a duplicate key a
+-- shard reports aborts all of it
 INSERT INTO mod_t SELECT 52, 7005, 'select', 1;
+INSERT INTO mod_t_local SELECT 52, 7005, 'select', 1;
 INSERT INTO mod_t SELECT * FROM mod_t_local WHERE id = 1;
+-- not supported yet
 INSERT INTO mod_t VALUES (1, 1001, 'conflict', 1) ON CONFLICT DO NOTHING;
 INSERT INTO mod_t VALUES (1, 1001, 'conflict', 1) ON CONFLICT (id, k) DO UPDATE SET v = 'updated';
 UPDATE mod_t SET v = l.v FROM mod_t_local l WHERE mod_t.id = l.id AND mod_t.k = l.k AND mod_t.id = 1;

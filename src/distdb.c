@@ -21,6 +21,7 @@
 #include "distdb/connection_cache.h"
 #include "distdb/distdb.h"
 #include "distdb/distributed_scan.h"
+#include "distdb/maintenance_daemon.h"
 #include "distdb/metadata_cache.h"
 #include "distdb/planner.h"
 #include "distdb/remote_transaction.h"
@@ -35,6 +36,8 @@ int			DistdbMaxConnectionsPerNode = 4;
 bool		DistdbLogRemoteCommands = false;
 int			DistdbCopyBatchBytes = 256 * 1024;
 int			DistdbNodeConnectionTimeout = 30000;
+bool		DistdbNodeParallelQuery = false;
+int			DistdbRecover2pcInterval = 5000;
 
 void		_PG_init(void);
 
@@ -59,6 +62,7 @@ _PG_init(void)
 	InitializeMetadataCache();
 	InitializeConnectionCache();
 	InitializeRemoteTransactions();
+	InitializeMaintenanceDaemon();
 	RegisterDistributedScanMethods();
 
 	PrevPlannerHook = planner_hook;
@@ -123,6 +127,23 @@ DefineSettings(void)
 							30000, 100, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("distdb.recover_2pc_interval",
+							"Time between two recoveries of the prepared transactions left by interrupted two-phase commits.",
+							"The maintenance daemon of each database commits or rolls them back; -1 disables it.",
+							&DistdbRecover2pcInterval,
+							5000, -1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("distdb.node_parallel_query",
+							 "Lets nodes use parallel query for the shard queries of a statement.",
+							 "Off: a statement already runs its shards in parallel, so parallel "
+							 "workers inside each shard query mostly compete for the same cores.",
+							 &DistdbNodeParallelQuery,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("distdb");
 }

@@ -19,5 +19,7 @@ extern int	DistdbMaxConnectionsPerNode;	/* distdb.max_connections_per_node */
 extern bool DistdbLogRemoteCommands;	/* distdb.log_remote_commands */
 extern int	DistdbCopyBatchBytes;		/* distdb.copy_batch_size */
 extern int	DistdbNodeConnectionTimeout;	/* distdb.node_connection_timeout, ms */
+extern bool DistdbNodeParallelQuery;	/* distdb.node_parallel_query */
+extern int	DistdbRecover2pcInterval;	/* distdb.recover_2pc_interval, ms */
 
 #endif							/* DISTDB_H */

@@ -10,13 +10,16 @@
 #define DISTDB_DISTRIBUTED_PLAN_H
 
 #include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 #include "nodes/pg_list.h"
 
 typedef enum DistPlanKind
 {
 	DIST_PLAN_SHIP_QUERY,		/* deparse the query for each target shard */
-	DIST_PLAN_INSERT_VALUES		/* evaluate the VALUES rows locally, route
+	DIST_PLAN_INSERT_VALUES,	/* evaluate the VALUES rows locally, route
 								 * each to its shard */
+	DIST_PLAN_INSERT_SELECT		/* run the SELECT, stream its rows into the
+								 * shards with COPY */
 } DistPlanKind;
 
 typedef struct DistributedPlan
@@ -44,6 +47,9 @@ typedef struct DistributedPlan
 	 */
 	List	   *valueParams;	/* Expr */
 	int			firstValueParam;
+
+	/* DIST_PLAN_INSERT_SELECT: the plan of the SELECT */
+	PlannedStmt *selectPlan;
 
 	bool		isWrite;		/* modifies or locks rows */
 	bool		expectsRows;	/* returns rows (SELECT or RETURNING) */

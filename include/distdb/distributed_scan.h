@@ -23,4 +23,12 @@ extern CustomScan *MakeDistributedScan(DistributedPlan *plan, List *targetList,
 									   List *scanTargetList);
 extern void InstallExecutorHooks(void);
 
+/* insert_select.c */
+struct ShardCopyDestination;
+struct DistTableCacheEntry;
+extern uint64 ExecuteInsertSelect(DistributedPlan *plan, EState *estate);
+extern struct ShardCopyDestination *ClaimShardCopyDestinations(struct DistTableCacheEntry *entry);
+extern void ReleaseShardCopyDestinations(struct ShardCopyDestination *destinations,
+										 int shardCount);
+
 #endif							/* DISTDB_DISTRIBUTED_SCAN_H */

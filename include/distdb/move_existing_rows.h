@@ -9,15 +9,8 @@
 #define DISTDB_MOVE_EXISTING_ROWS_H
 
 #include "access/attnum.h"
-#include "nodes/pg_list.h"
 
-/* where the rows of one shard go */
-typedef struct ShardCopyDestination
-{
-	const char *shardName;		/* quoted, schema-qualified shard name */
-	List	   *connections;	/* NodeConnection * of each placement, with
-								 * a remote transaction open */
-} ShardCopyDestination;
+#include "distdb/shard_copy.h"
 
 extern uint64 MoveExistingRows(Oid relid, AttrNumber distAttnum,
 							   int shardCount,

@@ -5,8 +5,9 @@
  *
  * A statement that touches distributed tables is planned by the first of
  * these that applies (see planner_hook.c):
- *	1. INSERT ... VALUES into a distributed table: rows are evaluated on
- *	   the coordinator at execution and routed (router_planner.c);
+ *	1. INSERT ... VALUES or SELECT into a distributed table: rows are
+ *	   evaluated on the coordinator at execution and routed
+ *	   (router_planner.c, executor/insert_select.c);
  *	2. a single-table SELECT, UPDATE or DELETE the shards can run whole:
  *	   shipped to the shards its filters select -- one shard for a router
  *	   query (router_planner.c);
@@ -28,7 +29,8 @@
 #include "distdb/metadata_cache.h"
 
 /* router_planner.c */
-extern PlannedStmt *PlanDistributedInsert(Query *parse, int cursorOptions);
+extern PlannedStmt *PlanDistributedInsert(Query *parse, int cursorOptions,
+										 ParamListInfo boundParams);
 extern PlannedStmt *PlanShippedStatement(Query *parse, int cursorOptions,
 										 ParamListInfo boundParams);
 extern RangeTblEntry *MakeResultPlaceholderRte(const char *aliasName,

@@ -10,6 +10,8 @@
 #ifndef DISTDB_REMOTE_TRANSACTION_H
 #define DISTDB_REMOTE_TRANSACTION_H
 
+#include "datatype/timestamp.h"
+
 #include "distdb/connection_cache.h"
 
 extern void InitializeRemoteTransactions(void);
@@ -29,6 +31,15 @@ extern void BeginRemoteTransactions(List *connections);
  * any transaction block whose remote work is a single command.
  */
 extern bool StatementMayAutocommit(void);
+
+/*
+ * Helpers for the phases of a transaction where errors must not be raised
+ * (abort, after commit): they neither throw nor serve interrupts, and give
+ * up at the deadline.  They return false on any failure.
+ */
+extern bool WaitQuietly(PGconn *conn, TimestampTz deadline);
+extern bool StopRunningCommand(NodeConnection *connection,
+							   TimestampTz deadline);
 
 /* executor nesting, to know whether a statement is top-level */
 extern int	DistdbExecutorLevel;

@@ -11,7 +11,8 @@
  *	  back if the transaction aborts);
  *	- TRUNCATE truncates the shell and then every shard;
  *	- COPY table TO runs as COPY (SELECT ... FROM table) TO, so it reads
- *	  through distdb's planner; COPY FROM is not supported yet;
+ *	  through distdb's planner; COPY table FROM parses the rows on the
+ *	  coordinator and streams them into the shards (copy_from.c);
  *	- GRANT and REVOKE on distributed tables (named, or ALL TABLES IN
  *	  SCHEMA) run, once they succeeded locally, on every shard of those
  *	  tables, and GRANT and REVOKE on a schema holding distributed tables
@@ -51,6 +52,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include "distdb/copy_from.h"
 #include "distdb/distdb.h"
 #include "distdb/metadata_cache.h"
 #include "distdb/metadata_catalog.h"
@@ -1021,10 +1023,11 @@ RoleSpecName(RoleSpec *role)
 
 
 /*
- * ProcessCopy handles COPY of a distributed table: COPY TO runs as
- * COPY (SELECT columns FROM table) TO, built as a raw parse tree so that
- * it is analyzed and planned like any query; COPY FROM is refused.  It
- * returns false for a COPY that does not involve a distributed table.
+ * ProcessCopy handles COPY of a distributed table: COPY FROM streams the
+ * rows into the shards (copy_from.c); COPY TO runs as COPY (SELECT columns
+ * FROM table) TO, built as a raw parse tree so that it is analyzed and
+ * planned like any query.  It returns false for a COPY that does not
+ * involve a distributed table.
  */
 static bool
 ProcessCopy(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
@@ -1047,11 +1050,11 @@ ProcessCopy(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		return false;
 
 	if (stmt->is_from)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("COPY FROM into a distributed table is not supported yet"),
-				 errhint("Use INSERT to add rows to table \"%s\".",
-						 get_rel_name(relid))));
+	{
+		ExecuteDistributedCopyFrom(readOnlyTree ? copyObject(stmt) : stmt,
+								   queryString, queryEnv, qc);
+		return true;
+	}
 
 	select = makeNode(SelectStmt);
 	if (stmt->attlist == NIL)

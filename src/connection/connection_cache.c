@@ -280,6 +280,9 @@ StartConnection(const char *nodeName, int32 nodePort)
 							GetConfigOption(SyncedSettings[i], false, false));
 	/* floats travel with all their digits */
 	AppendSessionOption(&options, "extra_float_digits", "3");
+	/* shards already run in parallel: see distdb.node_parallel_query */
+	if (!DistdbNodeParallelQuery)
+		AppendSessionOption(&options, "max_parallel_workers_per_gather", "0");
 	/* a role that cannot log in acts through the session user */
 	if (strcmp(loginName, userName) != 0)
 		AppendSessionOption(&options, "role", userName);

@@ -501,6 +501,8 @@ BuildTasks(DistributedPlan *plan, EState *estate)
 				 errmsg("relation %u is no longer distributed", plan->relid)));
 	if (plan->kind == DIST_PLAN_INSERT_VALUES)
 		return BuildInsertTasks(plan, entry, estate);
+	if (plan->kind == DIST_PLAN_INSERT_SELECT)
+		return NIL;				/* see insert_select.c */
 	return BuildShipQueryTasks(plan, entry, estate);
 }
 
@@ -524,6 +526,14 @@ DistributedScanNext(ScanState *node)
 	DistributedScanState *state = (DistributedScanState *) node;
 	TupleTableSlot *slot = node->ss_ScanTupleSlot;
 	EState	   *estate = node->ps.state;
+
+	if (state->plan->kind == DIST_PLAN_INSERT_SELECT)
+	{
+		if (!state->countedRows)
+			estate->es_processed += ExecuteInsertSelect(state->plan, estate);
+		state->countedRows = true;
+		return NULL;
+	}
 
 	if (state->execution == NULL)
 	{
@@ -665,7 +675,10 @@ ExplainDistributedScan(CustomScanState *node, List *ancestors,
 	ExplainPropertyText("Distributed Plan",
 						state->plan->isRouter ? "router" :
 						state->plan->kind == DIST_PLAN_INSERT_VALUES ?
-						"insert routed by value" : "multi-shard", es);
+						"insert routed by value" :
+						state->plan->kind == DIST_PLAN_INSERT_SELECT ?
+						"insert of selected rows routed by value" :
+						"multi-shard", es);
 	if (!state->tasksBuilt)
 	{
 		ExplainPropertyText("Task Count", "computed at execution", es);

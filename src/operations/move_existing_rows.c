@@ -5,15 +5,11 @@
  *	  shards, then empties the coordinator's table.
  *
  * The table is scanned once.  Each row is hashed by its distribution value
- * and written in COPY text format into its shard's buffer; a buffer larger
- * than distdb.copy_batch_size is sent with COPY ... FROM STDIN over the
- * remote transaction of each node holding the shard, so memory stays
- * bounded by shard count x batch size whatever the table's size.  The rows
- * are then removed from the coordinator with TRUNCATE in the same
+ * and handed to the shard copy buffers (shard_copy.c), which send it with
+ * COPY ... FROM STDIN over the remote transaction of each node holding the
+ * shard, in batches, so memory stays bounded whatever the table's size.
+ * The rows are then removed from the coordinator with TRUNCATE in the same
  * transaction, so a rollback brings them back and discards the shards.
- *
- * Stored generated columns are left out of the COPY: the shards compute
- * them again from the same expressions.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,40 +21,16 @@
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "distdb/connection_cache.h"
-#include "distdb/distdb.h"
+#include "distdb/deparse.h"
 #include "distdb/metadata_cache.h"
 #include "distdb/move_existing_rows.h"
-#include "distdb/remote_command.h"
+#include "distdb/shard_copy.h"
 
-/* state of one move */
-typedef struct RowMoveState
-{
-	Relation	rel;
-	AttrNumber	distAttnum;
-	int			shardCount;
-	ShardCopyDestination *destinations;
-	StringInfo *buffers;		/* per shard, created on first use */
-	bool	   *copiedColumns;	/* per attribute: part of the COPY */
-	FmgrInfo   *outputFunctions;	/* per attribute */
-	FmgrInfo	hashFunction;
-	Oid			distCollation;
-	char	   *columnList;		/* "(a, b, c)" */
-} RowMoveState;
-
-static void InitRowMoveState(RowMoveState *state, Relation rel,
-							 AttrNumber distAttnum, int shardCount,
-							 ShardCopyDestination *destinations);
-static void AppendRow(RowMoveState *state, TupleTableSlot *slot,
-					  StringInfo buffer);
-static void AppendCopyText(StringInfo buffer, const char *value);
-static void FlushShardBuffer(RowMoveState *state, int shardIndex);
 static void TruncateLocalTable(Oid relid);
 
 
@@ -76,28 +48,32 @@ MoveExistingRows(Oid relid, AttrNumber distAttnum, int shardCount,
 				 ShardCopyDestination *destinations)
 {
 	Relation	rel = relation_open(relid, NoLock);
-	RowMoveState state;
+	Form_pg_attribute distAttr = TupleDescAttr(RelationGetDescr(rel),
+											   distAttnum - 1);
+	ShardCopyBuffers *buffers;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
 	MemoryContext rowContext;
 	MemoryContext oldContext;
+	FmgrInfo	hashFunction;
+	Oid			hashFunctionId;
 	uint64		rowCount = 0;
 	int			gucNestLevel;
-	int			shardIndex;
 
 	/*
 	 * Print values in formats every server reads back the same way,
 	 * whatever its own DateStyle and IntervalStyle.
 	 */
-	gucNestLevel = NewGUCNestLevel();
-	(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	gucNestLevel = PushDeparseSettings();
 
-	InitRowMoveState(&state, rel, distAttnum, shardCount, destinations);
+	/* the table is not distributed yet: no metadata cache entry */
+	hashFunctionId = LookupHashSupportFunction(distAttr->atttypid);
+	if (!OidIsValid(hashFunctionId))
+		elog(ERROR, "data type %u has no hash function", distAttr->atttypid);
+	fmgr_info(hashFunctionId, &hashFunction);
+
+	buffers = CreateShardCopyBuffers(RelationGetDescr(rel), shardCount,
+									 destinations);
 
 	rowContext = AllocSetContextCreate(CurrentMemoryContext,
 									   "distdb row move",
@@ -108,10 +84,8 @@ MoveExistingRows(Oid relid, AttrNumber distAttnum, int shardCount,
 
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		Datum		distValue;
-		bool		distIsNull;
 		int32		hashValue;
-		StringInfo	buffer;
+		int			shardIndex;
 
 		CHECK_FOR_INTERRUPTS();
 
@@ -119,9 +93,7 @@ MoveExistingRows(Oid relid, AttrNumber distAttnum, int shardCount,
 		oldContext = MemoryContextSwitchTo(rowContext);
 
 		slot_getallattrs(slot);
-		distValue = slot->tts_values[distAttnum - 1];
-		distIsNull = slot->tts_isnull[distAttnum - 1];
-		if (distIsNull)
+		if (slot->tts_isnull[distAttnum - 1])
 			ereport(ERROR,
 					(errcode(ERRCODE_NOT_NULL_VIOLATION),
 					 errmsg("cannot distribute a row with a null value in the distribution column"),
@@ -129,40 +101,28 @@ MoveExistingRows(Oid relid, AttrNumber distAttnum, int shardCount,
 							   RelationGetRelationName(rel),
 							   get_attname(relid, distAttnum, false))));
 
-		hashValue = HashValueWithFunction(&state.hashFunction,
-										  state.distCollation, distValue);
+		hashValue = HashValueWithFunction(&hashFunction,
+										  distAttr->attcollation,
+										  slot->tts_values[distAttnum - 1]);
 		shardIndex = ShardIndexForHash(shardCount, hashValue);
 
-		MemoryContextSwitchTo(oldContext);
-
-		if (state.buffers[shardIndex] == NULL)
-			state.buffers[shardIndex] = makeStringInfo();
-		buffer = state.buffers[shardIndex];
-
 		/* the text goes to the buffer, the garbage to the row context */
-		oldContext = MemoryContextSwitchTo(rowContext);
-		AppendRow(&state, slot, buffer);
+		if (AppendShardCopyRow(buffers, shardIndex, slot->tts_values,
+							   slot->tts_isnull))
+			FlushShardCopyBuffer(buffers, shardIndex);
+
 		MemoryContextSwitchTo(oldContext);
 
 		rowCount++;
-
-		if (buffer->len >= DistdbCopyBatchBytes)
-			FlushShardBuffer(&state, shardIndex);
 	}
 
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	MemoryContextDelete(rowContext);
 
-	for (shardIndex = 0; shardIndex < shardCount; shardIndex++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (state.buffers[shardIndex] != NULL &&
-			state.buffers[shardIndex]->len > 0)
-			FlushShardBuffer(&state, shardIndex);
-	}
+	FlushAllShardCopyBuffers(buffers);
 
-	AtEOXact_GUC(true, gucNestLevel);
+	PopDeparseSettings(gucNestLevel);
 
 	relation_close(rel, NoLock);
 
@@ -174,167 +134,6 @@ MoveExistingRows(Oid relid, AttrNumber distAttnum, int shardCount,
 					rowCount, get_rel_name(relid))));
 
 	return rowCount;
-}
-
-
-/*
- * InitRowMoveState looks up what formatting and hashing the rows need:
- * the output function of each copied column, the COPY column list and the
- * distribution column's hash function.
- */
-static void
-InitRowMoveState(RowMoveState *state, Relation rel, AttrNumber distAttnum,
-				 int shardCount, ShardCopyDestination *destinations)
-{
-	TupleDesc	tupleDesc = RelationGetDescr(rel);
-	Form_pg_attribute distAttr = TupleDescAttr(tupleDesc, distAttnum - 1);
-	StringInfoData columnList;
-	Oid			hashFunctionId;
-	int			attrIndex;
-	bool		firstColumn = true;
-
-	state->rel = rel;
-	state->distAttnum = distAttnum;
-	state->shardCount = shardCount;
-	state->destinations = destinations;
-	state->buffers = palloc0(sizeof(StringInfo) * shardCount);
-	state->copiedColumns = palloc0(sizeof(bool) * tupleDesc->natts);
-	state->outputFunctions = palloc0(sizeof(FmgrInfo) * tupleDesc->natts);
-
-	initStringInfo(&columnList);
-	appendStringInfoChar(&columnList, '(');
-
-	for (attrIndex = 0; attrIndex < tupleDesc->natts; attrIndex++)
-	{
-		Form_pg_attribute attr = TupleDescAttr(tupleDesc, attrIndex);
-		Oid			outputFunctionId;
-		bool		isVarlena;
-
-		if (attr->attisdropped || attr->attgenerated != '\0')
-			continue;
-
-		state->copiedColumns[attrIndex] = true;
-		getTypeOutputInfo(attr->atttypid, &outputFunctionId, &isVarlena);
-		fmgr_info(outputFunctionId, &state->outputFunctions[attrIndex]);
-
-		if (!firstColumn)
-			appendStringInfoString(&columnList, ", ");
-		firstColumn = false;
-		appendStringInfoString(&columnList,
-							   quote_identifier(NameStr(attr->attname)));
-	}
-
-	appendStringInfoChar(&columnList, ')');
-	state->columnList = columnList.data;
-
-	hashFunctionId = LookupHashSupportFunction(distAttr->atttypid);
-	if (!OidIsValid(hashFunctionId))
-		elog(ERROR, "data type %u has no hash function", distAttr->atttypid);
-	fmgr_info(hashFunctionId, &state->hashFunction);
-	state->distCollation = distAttr->attcollation;
-}
-
-
-/*
- * AppendRow appends one row in COPY text format: the copied columns,
- * separated by tabs, \N for NULL, ended by a newline.
- */
-static void
-AppendRow(RowMoveState *state, TupleTableSlot *slot, StringInfo buffer)
-{
-	TupleDesc	tupleDesc = RelationGetDescr(state->rel);
-	bool		firstColumn = true;
-	int			attrIndex;
-
-	for (attrIndex = 0; attrIndex < tupleDesc->natts; attrIndex++)
-	{
-		if (!state->copiedColumns[attrIndex])
-			continue;
-
-		if (!firstColumn)
-			appendStringInfoChar(buffer, '\t');
-		firstColumn = false;
-
-		if (slot->tts_isnull[attrIndex])
-			appendStringInfoString(buffer, "\\N");
-		else
-			AppendCopyText(buffer,
-						   OutputFunctionCall(&state->outputFunctions[attrIndex],
-											  slot->tts_values[attrIndex]));
-	}
-
-	appendStringInfoChar(buffer, '\n');
-}
-
-
-/*
- * AppendCopyText appends a value escaped for COPY text format: backslash,
- * tab, newline and carriage return get a backslash escape.
- */
-static void
-AppendCopyText(StringInfo buffer, const char *value)
-{
-	const char *start = value;
-	const char *cursor;
-
-	for (cursor = value; *cursor != '\0'; cursor++)
-	{
-		char		escaped;
-
-		switch (*cursor)
-		{
-			case '\\':
-				escaped = '\\';
-				break;
-			case '\t':
-				escaped = 't';
-				break;
-			case '\n':
-				escaped = 'n';
-				break;
-			case '\r':
-				escaped = 'r';
-				break;
-			default:
-				continue;
-		}
-
-		appendBinaryStringInfo(buffer, start, cursor - start);
-		appendStringInfoChar(buffer, '\\');
-		appendStringInfoChar(buffer, escaped);
-		start = cursor + 1;
-	}
-
-	appendBinaryStringInfo(buffer, start, cursor - start);
-}
-
-
-/*
- * FlushShardBuffer sends the buffered rows of one shard to every node
- * that holds a placement of it and empties the buffer.
- */
-static void
-FlushShardBuffer(RowMoveState *state, int shardIndex)
-{
-	ShardCopyDestination *destination = &state->destinations[shardIndex];
-	StringInfo	buffer = state->buffers[shardIndex];
-	char	   *copyCommand;
-	ListCell   *cell;
-
-	copyCommand = psprintf("COPY %s %s FROM STDIN", destination->shardName,
-						   state->columnList);
-
-	foreach(cell, destination->connections)
-	{
-		NodeConnection *connection = (NodeConnection *) lfirst(cell);
-
-		StartRemoteCopy(connection, copyCommand);
-		SendRemoteCopyData(connection, buffer->data, buffer->len);
-		(void) FinishRemoteCopy(connection);
-	}
-
-	pfree(copyCommand);
-	resetStringInfo(buffer);
 }
 
 

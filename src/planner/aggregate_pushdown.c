@@ -13,7 +13,10 @@
  * - otherwise each shard computes partial aggregates per group -- count,
  *   sum, min, max, avg (as sum and count), bool_and/or, every, bit_and/or
  *   -- and the coordinator groups again and combines them: counts and sums
- *   are summed, minimums take the minimum, and so on.
+ *   are summed, minimums take the minimum, and so on;
+ * - when every aggregate is DISTINCT over the same expression (count(DISTINCT
+ *   x), string_agg(DISTINCT x, ',')), the shards return each group's
+ *   distinct values of it and the coordinator aggregates those.
  *
  * The query level is rewritten in place: the distributed table becomes a
  * placeholder scan of the shards' output (see pull_up_planner.c) and the
@@ -29,6 +32,7 @@
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -59,13 +63,15 @@ typedef struct PushdownContext
 	Index		placeholderRti;
 	List	   *workerExprs;	/* expressions the shards return */
 	List	   *groupExprs;		/* the grouping expressions (worker form) */
+	Expr	   *distinctArgument;	/* DISTINCT aggregates' argument, or NULL */
 	bool		failed;			/* something cannot be split */
 } PushdownContext;
 
 static AggregateSplit ClassifyAggregate(Aggref *aggref);
 static bool CanPushDownAggregation(Query *query, Index rti,
 								   DistTableCacheEntry *entry,
-								   bool *groupsByDistColumn);
+								   bool *groupsByDistColumn,
+								   Expr **distinctArgument);
 static Node *CombineMutator(Node *node, PushdownContext *context);
 
 /*
@@ -179,17 +185,72 @@ ShippableWithAggregates(Node *node)
 }
 
 /*
+ * DistinctArgument returns the expression every aggregate of the query
+ * level applies DISTINCT to, when all of them do so to the same one (with
+ * only constants as other arguments, no FILTER or ORDER BY), else NULL.
+ * Such aggregates only need the distinct values of each group, which the
+ * shards can produce by grouping on them too.
+ */
+static Expr *
+DistinctArgument(Query *query)
+{
+	List	   *items = list_concat(pull_var_clause((Node *) query->targetList,
+												  PVC_INCLUDE_AGGREGATES |
+												  PVC_RECURSE_PLACEHOLDERS |
+												  PVC_RECURSE_WINDOWFUNCS),
+									pull_var_clause(query->havingQual,
+													PVC_INCLUDE_AGGREGATES |
+													PVC_RECURSE_PLACEHOLDERS |
+													PVC_RECURSE_WINDOWFUNCS));
+	Expr	   *argument = NULL;
+	ListCell   *lc;
+
+	foreach(lc, items)
+	{
+		Aggref	   *aggref = lfirst(lc);
+		SortGroupClause *distinct;
+		Expr	   *expr;
+		ListCell   *alc;
+
+		if (!IsA(aggref, Aggref))
+			continue;
+		if (list_length(aggref->aggdistinct) != 1 || aggref->aggorder != NIL ||
+			aggref->aggfilter != NULL || aggref->agglevelsup != 0 ||
+			aggref->aggkind != AGGKIND_NORMAL)
+			return NULL;
+		distinct = linitial(aggref->aggdistinct);
+		expr = (Expr *) get_sortgroupclause_expr(distinct, aggref->args);
+		foreach(alc, aggref->args)
+		{
+			TargetEntry *tle = lfirst(alc);
+
+			if (tle->ressortgroupref != distinct->tleSortGroupRef &&
+				!IsA(tle->expr, Const))
+				return NULL;
+		}
+		if (!IsShippableFilter((Node *) expr))
+			return NULL;
+		if (argument == NULL)
+			argument = expr;
+		else if (!equal(argument, expr))
+			return NULL;
+	}
+	return argument;
+}
+
+/*
  * CanPushDownAggregation: the query level aggregates over the distributed
  * table at rti alone, with conditions the shards can evaluate.
  */
 static bool
 CanPushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
-					   bool *groupsByDistColumn)
+					   bool *groupsByDistColumn, Expr **distinctArgument)
 {
 	RangeTblEntry *rte = rt_fetch(rti, query->rtable);
 	ListCell   *lc;
 
 	*groupsByDistColumn = false;
+	*distinctArgument = NULL;
 	if ((!query->hasAggs && query->groupClause == NIL) ||
 		query->hasWindowFuncs || query->groupingSets != NIL ||
 		query->hasTargetSRFs || query->hasSubLinks || query->rowMarks != NIL ||
@@ -235,8 +296,11 @@ CanPushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 		return ShippableWithAggregates((Node *) query->targetList) &&
 			ShippableWithAggregates(query->havingQual);
 
-	return AllAggregatesSplittable((Node *) query->targetList) &&
-		AllAggregatesSplittable(query->havingQual);
+	if (AllAggregatesSplittable((Node *) query->targetList) &&
+		AllAggregatesSplittable(query->havingQual))
+		return true;
+	*distinctArgument = DistinctArgument(query);
+	return *distinctArgument != NULL;
 }
 
 /*
@@ -441,6 +505,23 @@ CombineMutator(Node *node, PushdownContext *context)
 			return (Node *) WorkerColumn(context,
 										 WorkerForm(lfirst(lc), context->rti));
 	}
+	if (IsA(node, Aggref) && context->distinctArgument != NULL)
+	{
+		/* a DISTINCT aggregate runs here, over the shards' distinct values */
+		Aggref	   *aggref = (Aggref *) copyObject(node);
+		ListCell   *alc;
+
+		foreach(alc, aggref->args)
+		{
+			TargetEntry *tle = lfirst(alc);
+
+			if (equal(tle->expr, context->distinctArgument))
+				tle->expr = (Expr *) WorkerColumn(context,
+												  WorkerForm(tle->expr,
+															 context->rti));
+		}
+		return (Node *) aggref;
+	}
 	if (IsA(node, Aggref))
 		return (Node *) CombineAggregate((Aggref *) node, context);
 	if (IsA(node, Var))
@@ -449,6 +530,41 @@ CombineMutator(Node *node, PushdownContext *context)
 		return node;
 	}
 	return expression_tree_mutator(node, CombineMutator, context);
+}
+
+/*
+ * PushDownGroupLimit: when each shard holds whole groups, ORDER BY ... LIMIT
+ * n [OFFSET m] lets each shard return only its first n + m groups.
+ */
+static void
+PushDownGroupLimit(Query *query, Query *workerQuery)
+{
+	Node	   *limitCount = query->limitCount ?
+		eval_const_expressions(NULL, query->limitCount) : NULL;
+	Node	   *limitOffset = query->limitOffset ?
+		eval_const_expressions(NULL, query->limitOffset) : NULL;
+
+	if (query->sortClause != NIL && limitCount != NULL &&
+		query->distinctClause == NIL && IsA(limitCount, Const) &&
+		(limitOffset == NULL || IsA(limitOffset, Const)))
+	{
+		Const	   *count = (Const *) limitCount;
+		Const	   *offset = (Const *) limitOffset;
+		int64		total;
+
+		if (!count->constisnull &&
+			!(offset != NULL && offset->constisnull) &&
+			!pg_add_s64_overflow(DatumGetInt64(count->constvalue),
+								 offset ? DatumGetInt64(offset->constvalue) : 0,
+								 &total))
+		{
+			workerQuery->sortClause = copyObject(query->sortClause);
+			workerQuery->limitCount = (Node *)
+				makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+						  Int64GetDatum(total), false, FLOAT8PASSBYVAL);
+			workerQuery->limitOption = query->limitOption;
+		}
+	}
 }
 
 /*
@@ -471,9 +587,11 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 	RangeTblEntry *placeholder;
 	ListCell   *lc;
 	PruningResult pruning;
+	Expr	   *distinctArgument;
 	int			position = 0;
 
-	if (!CanPushDownAggregation(query, rti, entry, &groupsByDistColumn))
+	if (!CanPushDownAggregation(query, rti, entry, &groupsByDistColumn,
+								&distinctArgument))
 		return NULL;
 
 	memset(&context, 0, sizeof(context));
@@ -518,6 +636,7 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 										  workerTle->expr);
 		}
 		newHaving = NULL;
+		PushDownGroupLimit(query, workerQuery);
 	}
 	else
 	{
@@ -536,6 +655,33 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 												rti);
 			TargetEntry *tle;
 
+			(void) WorkerColumn(&context, workerExpr);
+			tle = makeTargetEntry(workerExpr, ++position, NULL, false);
+			tle->ressortgroupref = ++groupRef;
+			clause->tleSortGroupRef = groupRef;
+			workerQuery->targetList = lappend(workerQuery->targetList, tle);
+			workerQuery->groupClause = lappend(workerQuery->groupClause, clause);
+		}
+		if (distinctArgument != NULL)
+		{
+			/* the shards also group by the DISTINCT argument: its values */
+			Aggref	   *anyAggref = NULL;
+			SortGroupClause *clause;
+			TargetEntry *tle;
+			Expr	   *workerExpr = WorkerForm(distinctArgument, rti);
+
+			foreach(lc, pull_var_clause((Node *) query->targetList,
+										PVC_INCLUDE_AGGREGATES |
+										PVC_RECURSE_PLACEHOLDERS |
+										PVC_RECURSE_WINDOWFUNCS))
+			{
+				if (IsA(lfirst(lc), Aggref))
+					anyAggref = lfirst(lc);
+			}
+			if (anyAggref == NULL)
+				return NULL;
+			clause = copyObject(linitial(anyAggref->aggdistinct));
+			context.distinctArgument = distinctArgument;
 			(void) WorkerColumn(&context, workerExpr);
 			tle = makeTargetEntry(workerExpr, ++position, NULL, false);
 			tle->ressortgroupref = ++groupRef;
@@ -562,7 +708,7 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 				lappend(workerQuery->targetList,
 						makeTargetEntry(list_nth(context.workerExprs, position),
 										position + 1, NULL, false));
-		workerQuery->hasAggs = true;
+		workerQuery->hasAggs = (distinctArgument == NULL);
 	}
 
 	if (context.workerExprs == NIL)

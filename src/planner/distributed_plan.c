@@ -30,6 +30,7 @@ enum DistributedPlanPrivateIndex
 	DistPrivateQueryRelations,
 	DistPrivateValueParams,
 	DistPrivateFirstValueParam,
+	DistPrivateSelectPlan,
 	DistPrivateCount
 };
 
@@ -136,6 +137,7 @@ SerializeDistributedPlan(DistributedPlan *plan)
 	private = lappend(private, IntegerNodes(plan->queryRelations));
 	private = lappend(private, plan->valueParams);
 	private = lappend(private, makeInteger(plan->firstValueParam));
+	private = lappend(private, plan->selectPlan);
 	Assert(list_length(private) == DistPrivateCount);
 	return private;
 }
@@ -168,5 +170,6 @@ DeserializeDistributedPlan(List *private)
 													DistPrivateQueryRelations));
 	plan->valueParams = list_nth(private, DistPrivateValueParams);
 	plan->firstValueParam = intVal(list_nth(private, DistPrivateFirstValueParam));
+	plan->selectPlan = list_nth(private, DistPrivateSelectPlan);
 	return plan;
 }

@@ -63,7 +63,7 @@ DistdbPlanner(Query *parse, const char *queryString, int cursorOptions,
 									parse->rtable)->relid))
 	{
 		if (parse->commandType == CMD_INSERT)
-			return PlanDistributedInsert(parse, cursorOptions);
+			return PlanDistributedInsert(parse, cursorOptions, boundParams);
 		if (parse->commandType == CMD_MERGE)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -350,7 +350,10 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 static void
 PushDownSortAndLimit(Query *query, Index rti, Query *workerQuery)
 {
-	Node	   *limit = query->limitCount;
+	Node	   *limit = query->limitCount ?
+		eval_const_expressions(NULL, query->limitCount) : NULL;
+	Node	   *limitOffset = query->limitOffset ?
+		eval_const_expressions(NULL, query->limitOffset) : NULL;
 	ListCell   *lc;
 	int			ref = 0;
 
@@ -366,13 +369,13 @@ PushDownSortAndLimit(Query *query, Index rti, Query *workerQuery)
 		return;
 
 	/* LIMIT n OFFSET m: each shard returns its first n + m rows */
-	if (query->limitOffset != NULL)
+	if (limitOffset != NULL)
 	{
 		Const	   *count = (Const *) limit;
-		Const	   *offset = (Const *) query->limitOffset;
+		Const	   *offset = (Const *) limitOffset;
 		int64		total;
 
-		if (!IsA(limit, Const) || !IsA(offset, Const) ||
+		if (!IsA(limit, Const) || !IsA(limitOffset, Const) ||
 			count->constisnull || offset->constisnull ||
 			pg_add_s64_overflow(DatumGetInt64(count->constvalue),
 								DatumGetInt64(offset->constvalue), &total))

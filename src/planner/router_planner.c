@@ -297,18 +297,20 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 }
 
 /*
- * PlanDistributedInsert plans INSERT ... VALUES (one row or many) and
- * INSERT ... DEFAULT VALUES into a distributed table.  The rows are
- * evaluated on the coordinator when the statement runs -- so defaults,
- * sequences and volatile functions are computed once, there -- and each is
- * sent to the shard its distribution value hashes to.
+ * PlanDistributedInsert plans INSERT ... VALUES (one row or many), INSERT
+ * ... DEFAULT VALUES and INSERT ... SELECT into a distributed table.  The
+ * rows are evaluated on the coordinator when the statement runs -- so
+ * defaults, sequences and volatile functions are computed once, there --
+ * and each is sent to the shard its distribution value hashes to.
  */
 PlannedStmt *
-PlanDistributedInsert(Query *parse, int cursorOptions)
+PlanDistributedInsert(Query *parse, int cursorOptions,
+					  ParamListInfo boundParams)
 {
 	DistributedPlan *plan;
+	RangeTblEntry *selectRte = NULL;
 	ListCell   *lc;
-	int			rti = 0;
+	PlannedStmt *result;
 
 	if (parse->onConflict != NULL)
 		ereport(ERROR,
@@ -327,12 +329,12 @@ PlanDistributedInsert(Query *parse, int cursorOptions)
 	{
 		RangeTblEntry *rte = lfirst(lc);
 
-		rti++;
-		if (rti == 1 || rte->rtekind == RTE_VALUES)
+		if (foreach_current_index(lc) == 0 || rte->rtekind == RTE_VALUES)
 			continue;
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("INSERT ... SELECT into a distributed table is not supported yet")));
+		if (rte->rtekind == RTE_SUBQUERY && selectRte == NULL)
+			selectRte = rte;
+		else
+			elog(ERROR, "unexpected range table entry in INSERT");
 	}
 
 	plan = palloc0(sizeof(DistributedPlan));
@@ -343,6 +345,28 @@ PlanDistributedInsert(Query *parse, int cursorOptions)
 	plan->expectsRows = (parse->returningList != NIL);
 	plan->isRouter = false;
 
-	return BuildDirectPlannedStmt(parse, plan, parse->returningList,
-								  cursorOptions);
+	if (selectRte != NULL)
+	{
+		/*
+		 * INSERT ... SELECT: the SELECT is planned on its own (distributed
+		 * or not) and its rows are streamed into the shards.
+		 */
+		if (parse->returningList != NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("INSERT ... SELECT ... RETURNING into a distributed table is not supported yet")));
+		plan->kind = DIST_PLAN_INSERT_SELECT;
+		plan->selectPlan = planner(copyObject(selectRte->subquery), NULL, 0,
+								   boundParams);
+	}
+
+	result = BuildDirectPlannedStmt(parse, plan, parse->returningList,
+									cursorOptions);
+	if (plan->selectPlan != NULL)
+	{
+		result->relationOids = list_concat(result->relationOids,
+										   plan->selectPlan->relationOids);
+		result->invalItems = list_copy(plan->selectPlan->invalItems);
+	}
+	return result;
 }

@@ -6,7 +6,8 @@
  *
  * Expressions are printed and evaluated on the nodes by name, so they
  * must mean the same there.  Sequence functions do not: sequences live on
- * the coordinator only.  Filters pushed below the coordinator's plan must
+ * the coordinator only; nor do distdb's own functions, which read the
+ * coordinator's metadata.  Filters pushed below the coordinator's plan must
  * also be free of anything bound to the coordinator's execution:
  * subqueries, executor parameters, references to outer queries, and
  * volatile functions (whose number of calls would change).
@@ -18,6 +19,9 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+
+#include "distdb/metadata_catalog.h"
 
 #include "distdb/planner_internal.h"
 
@@ -54,12 +58,24 @@ ContainsSequenceFunctions(Node *node)
 	return SequenceFunctionWalker(node, NULL);
 }
 
+/*
+ * IsDistdbFunction: a function of distdb itself, which answers about the
+ * coordinator's metadata and means nothing on a node.
+ */
+static bool
+IsDistdbFunction(Oid functionId, void *context)
+{
+	return get_func_namespace(functionId) == DistdbSchemaId();
+}
+
 /* walker for IsShippableFilter: true means "not shippable" */
 static bool
 UnshippableWalker(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
+	if (check_functions_in_node(node, IsDistdbFunction, NULL))
+		return true;
 	switch (nodeTag(node))
 	{
 		case T_Var:

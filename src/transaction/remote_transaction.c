@@ -12,10 +12,11 @@
  * failure still aborts the local transaction), and when it aborts they are
  * rolled back.
  *
- * XXX: a transaction that wrote on several nodes commits them one after
- * another without two-phase commit, so a node failing during COMMIT can
- * leave the others committed.  Two-phase commit is the transactions
- * milestone's work.
+ * A transaction that wrote on more than one node is committed with
+ * two-phase commit instead (two_phase_commit.c): its remote transactions
+ * are prepared in the pre-commit phase and committed once the local commit
+ * is durable.  A transaction that wrote on a single node keeps the plain
+ * COMMIT: that node's commit is then the commit point.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,6 +31,7 @@
 #include "distdb/connection_cache.h"
 #include "distdb/remote_command.h"
 #include "distdb/remote_transaction.h"
+#include "distdb/two_phase_commit.h"
 
 /* how long cleanup at abort may wait for a node, in milliseconds */
 #define ABORT_CLEANUP_TIMEOUT_MS 5000
@@ -173,7 +175,7 @@ StatementMayAutocommit(void)
  * or serving interrupts; for cleanup during abort.  Returns false when the
  * deadline passed.
  */
-static bool
+bool
 WaitQuietly(PGconn *conn, TimestampTz deadline)
 {
 	long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
@@ -258,7 +260,7 @@ RunQuietly(PGconn *conn, const char *sql, TimestampTz deadline)
  * StopRunningCommand cancels what a connection is running and discards its
  * results; returns false if the connection should be closed.
  */
-static bool
+bool
 StopRunningCommand(NodeConnection *connection, TimestampTz deadline)
 {
 	PGconn	   *conn = connection->pgconn;
@@ -312,9 +314,11 @@ AbortRemoteWork(NodeConnection *connection)
 }
 
 /*
- * CommitRemoteTransactions commits every open remote transaction, sending
- * all COMMITs before waiting for any.  Runs in the pre-commit phase: an
- * error here aborts the local transaction.
+ * CommitRemoteTransactions ends every open remote transaction in the
+ * pre-commit phase: with two-phase commit when the transaction wrote on
+ * more than one node (see two_phase_commit.c), otherwise with COMMIT sent
+ * to all nodes before waiting for any.  An error here aborts the local
+ * transaction.
  */
 static void
 CommitRemoteTransactions(void)
@@ -344,7 +348,8 @@ CommitRemoteTransactions(void)
 		committing = lappend(committing, connection);
 		commands = lappend(commands, "COMMIT");
 	}
-	if (committing != NIL)
+
+	if (committing != NIL && !PrepareRemoteTransactions(committing))
 		ExecuteRemoteCommandOnEach(committing, commands);
 
 	foreach(lc, committing)
@@ -389,6 +394,8 @@ RemoteXactCallback(XactEvent event, void *arg)
 
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			/* prepared transactions first: their connections must stay */
+			FinishPreparedRemoteTransactions(false);
 			connections = AllNodeConnections();
 			foreach(lc, connections)
 			{
@@ -412,6 +419,7 @@ RemoteXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
+			FinishPreparedRemoteTransactions(true);
 			ReleaseAllNodeConnections();
 			RemoteTransactionBroken = false;
 			DistdbExecutorLevel = 0;
