@@ -113,7 +113,7 @@ DefineSettings(void)
 							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("distdb.copy_batch_size",
-							"Bytes of rows buffered per shard before they are sent when moving rows into shards.",
+							"Bytes of rows buffered per shard before they are sent (distributing a table, COPY FROM, INSERT ... SELECT).",
 							NULL,
 							&DistdbCopyBatchBytes,
 							256 * 1024, 1024, 64 * 1024 * 1024,
