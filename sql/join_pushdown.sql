@@ -48,6 +48,13 @@ SELECT check_query('SELECT count(*), sum(p.amount) FROM customers c, orders o, p
 SELECT check_query('SELECT customer_id, count(*), sum(amount) FROM orders JOIN payments USING (customer_id, order_id) WHERE customer_id < 20 GROUP BY 1 ORDER BY 1');
 SELECT check_query('SELECT c.region, count(*) FROM customers c JOIN orders o ON o.customer_id = c.id AND o.order_id = c.id GROUP BY 1 ORDER BY 1');
 SELECT check_query('SELECT id, name, total FROM customers c JOIN orders o ON c.id = o.customer_id ORDER BY total DESC, order_id LIMIT 5');
+-- aggregation over the join runs on the shards too
+SELECT task_query('SELECT c.region, count(*), avg(o.total) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.region');
+SELECT check_query('SELECT c.region, count(*), avg(o.total), min(c.name), max(o.order_id) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.region ORDER BY 1');
+SELECT check_query('SELECT count(*), sum(p.amount), count(DISTINCT p.order_id) FROM orders o LEFT JOIN payments p ON p.customer_id = o.customer_id AND p.order_id = o.order_id');
+SELECT check_query('SELECT count(DISTINCT c.region) FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.total > 50');
+SELECT check_query('SELECT o.order_id % 3, count(*) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY 1 HAVING count(*) > 10 ORDER BY 1');
+
 -- a filter on one table's distribution column pins the shard of all
 SELECT task_query('SELECT * FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.id = 42');
 SELECT check_query('SELECT c.name, o.order_id FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.id = 42 ORDER BY 2');

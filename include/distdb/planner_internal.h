@@ -49,6 +49,10 @@ extern DistributedPlan *PushDownAggregation(Query *query, Index rti,
 											ParamListInfo boundParams,
 											int planIndex);
 
+extern DistributedPlan *PushDownAggregationOverJoin(Query *query,
+													DistributedPlan *joinPlan,
+													int planIndex);
+
 /* join_pushdown.c */
 extern DistributedPlan *PushDownJoin(Query *query, ParamListInfo boundParams,
 									 int planIndex);

@@ -43,6 +43,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 
+#include "distdb/deparse.h"
 #include "distdb/planner_internal.h"
 #include "distdb/shard_pruning.h"
 
@@ -64,6 +65,9 @@ typedef struct PushdownContext
 	List	   *workerExprs;	/* expressions the shards return */
 	List	   *groupExprs;		/* the grouping expressions (worker form) */
 	Expr	   *distinctArgument;	/* DISTINCT aggregates' argument, or NULL */
+	List	   *sourceTargetList;	/* over a placeholder: its shard query's
+									 * target list, else NIL */
+	RangeTblEntry *sourceRte;	/* the placeholder */
 	bool		failed;			/* something cannot be split */
 } PushdownContext;
 
@@ -391,14 +395,26 @@ CastTo(Expr *expr, Oid type)
 	return (Expr *) result;
 }
 
-/* the shard-side copy of an expression: the table is at index 1 there */
+/*
+ * WorkerForm returns the shard-side copy of an expression: the table moves
+ * to index 1 there, or the placeholder's columns become the expressions the
+ * placeholder's shard query returns.
+ */
 static Expr *
-WorkerForm(Expr *expr, Index rti)
+WorkerForm(Expr *expr, PushdownContext *context)
 {
-	Expr	   *copy = copyObject(expr);
+	Node	   *copy = copyObject((Node *) expr);
 
-	ChangeVarNodes((Node *) copy, rti, 1, 0);
-	return copy;
+	if (context->sourceTargetList == NIL)
+	{
+		ChangeVarNodes(copy, context->rti, 1, 0);
+		return (Expr *) copy;
+	}
+	return (Expr *) ReplaceVarsFromTargetList(copy, context->rti, 0,
+											  context->sourceRte,
+											  context->sourceTargetList,
+											  REPLACEVARS_REPORT_ERROR, 0,
+											  NULL);
 }
 
 /*
@@ -408,7 +424,6 @@ WorkerForm(Expr *expr, Index rti)
 static Expr *
 CombineAggregate(Aggref *aggref, PushdownContext *context)
 {
-	Index		rti = context->rti;
 	Expr	   *combined;
 
 	switch (ClassifyAggregate(aggref))
@@ -416,7 +431,7 @@ CombineAggregate(Aggref *aggref, PushdownContext *context)
 		case SPLIT_COUNT:
 			{
 				Var		   *counts = WorkerColumn(context,
-												  WorkerForm((Expr *) aggref, rti));
+												  WorkerForm((Expr *) aggref, context));
 
 				combined = CastTo(MakeAggregate("sum", (Expr *) counts,
 												InvalidOid), INT8OID);
@@ -425,7 +440,7 @@ CombineAggregate(Aggref *aggref, PushdownContext *context)
 		case SPLIT_SAME:
 			{
 				Var		   *partials = WorkerColumn(context,
-													WorkerForm((Expr *) aggref, rti));
+													WorkerForm((Expr *) aggref, context));
 				char	   *name = get_func_name(aggref->aggfnoid);
 
 				if (strcmp(name, "every") == 0)
@@ -435,7 +450,7 @@ CombineAggregate(Aggref *aggref, PushdownContext *context)
 		case SPLIT_SUM:
 			{
 				Var		   *sums = WorkerColumn(context,
-												WorkerForm((Expr *) aggref, rti));
+												WorkerForm((Expr *) aggref, context));
 
 				combined = MakeAggregate("sum", (Expr *) sums, aggref->aggcollid);
 				if (exprType((Node *) combined) != aggref->aggtype)
@@ -460,11 +475,11 @@ CombineAggregate(Aggref *aggref, PushdownContext *context)
 
 				sum = MakeAggregate("sum",
 									(Expr *) WorkerColumn(context,
-														  WorkerForm((Expr *) sumAggref, rti)),
+														  WorkerForm((Expr *) sumAggref, context)),
 									InvalidOid);
 				count = MakeAggregate("sum",
 									  (Expr *) WorkerColumn(context,
-															WorkerForm((Expr *) countAggref, rti)),
+															WorkerForm((Expr *) countAggref, context)),
 									  InvalidOid);
 				if (argType == FLOAT8OID)
 					return (Expr *) makeFuncExpr(F_FLOAT8DIV, FLOAT8OID,
@@ -503,7 +518,7 @@ CombineMutator(Node *node, PushdownContext *context)
 	{
 		if (equal(node, lfirst(lc)))
 			return (Node *) WorkerColumn(context,
-										 WorkerForm(lfirst(lc), context->rti));
+										 WorkerForm(lfirst(lc), context));
 	}
 	if (IsA(node, Aggref) && context->distinctArgument != NULL)
 	{
@@ -518,7 +533,7 @@ CombineMutator(Node *node, PushdownContext *context)
 			if (equal(tle->expr, context->distinctArgument))
 				tle->expr = (Expr *) WorkerColumn(context,
 												  WorkerForm(tle->expr,
-															 context->rti));
+															 context));
 		}
 		return (Node *) aggref;
 	}
@@ -568,6 +583,91 @@ PushDownGroupLimit(Query *query, Query *workerQuery)
 }
 
 /*
+ * SplitAggregation fills the shard query with partial aggregates per group
+ * (or, for DISTINCT aggregates, the distinct values per group) and computes
+ * the coordinator's target list and HAVING that combine them; false when
+ * something cannot be split.
+ */
+static bool
+SplitAggregation(Query *query, PushdownContext *context, Query *workerQuery,
+				 Expr *distinctArgument, List **newTargetList,
+				 Node **newHaving)
+{
+	ListCell   *lc;
+	int			position = 0;
+	int			groupRef = 0;
+
+	foreach(lc, query->groupClause)
+		context->groupExprs = lappend(context->groupExprs,
+									 get_sortgroupclause_expr(lfirst(lc),
+															  query->targetList));
+	/* the shards group by the same expressions, output first */
+	foreach(lc, query->groupClause)
+	{
+		SortGroupClause *clause = copyObject(lfirst(lc));
+		Expr	   *workerExpr = WorkerForm(list_nth(context->groupExprs,
+													 foreach_current_index(lc)),
+											context);
+		TargetEntry *tle;
+
+		(void) WorkerColumn(context, workerExpr);
+		tle = makeTargetEntry(workerExpr, ++position, NULL, false);
+		tle->ressortgroupref = ++groupRef;
+		clause->tleSortGroupRef = groupRef;
+		workerQuery->targetList = lappend(workerQuery->targetList, tle);
+		workerQuery->groupClause = lappend(workerQuery->groupClause, clause);
+	}
+	if (distinctArgument != NULL)
+	{
+		/* the shards also group by the DISTINCT argument: its values */
+		Aggref	   *anyAggref = NULL;
+		SortGroupClause *clause;
+		TargetEntry *tle;
+		Expr	   *workerExpr = WorkerForm(distinctArgument, context);
+
+		foreach(lc, pull_var_clause((Node *) query->targetList,
+									PVC_INCLUDE_AGGREGATES |
+									PVC_RECURSE_PLACEHOLDERS |
+									PVC_RECURSE_WINDOWFUNCS))
+		{
+			if (IsA(lfirst(lc), Aggref))
+				anyAggref = lfirst(lc);
+		}
+		if (anyAggref == NULL)
+			return false;
+		clause = copyObject(linitial(anyAggref->aggdistinct));
+		context->distinctArgument = distinctArgument;
+		(void) WorkerColumn(context, workerExpr);
+		tle = makeTargetEntry(workerExpr, ++position, NULL, false);
+		tle->ressortgroupref = ++groupRef;
+		clause->tleSortGroupRef = groupRef;
+		workerQuery->targetList = lappend(workerQuery->targetList, tle);
+		workerQuery->groupClause = lappend(workerQuery->groupClause, clause);
+	}
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *newTle = flatCopyTargetEntry(lfirst(lc));
+
+		newTle->expr = (Expr *) CombineMutator((Node *) newTle->expr,
+											   context);
+		*newTargetList = lappend(*newTargetList, newTle);
+	}
+	*newHaving = CombineMutator(query->havingQual, context);
+	if (context->failed)
+		return false;
+
+	/* the partial aggregates the combining expressions refer to */
+	for (position = list_length(workerQuery->targetList);
+		 position < list_length(context->workerExprs); position++)
+		workerQuery->targetList =
+			lappend(workerQuery->targetList,
+					makeTargetEntry(list_nth(context->workerExprs, position),
+									position + 1, NULL, false));
+	workerQuery->hasAggs = (distinctArgument == NULL);
+	return true;
+}
+
+/*
  * PushDownAggregation rewrites a query level whose aggregation the shards
  * can do (see the file header) and returns the placeholder's plan, or NULL
  * when the query level does not qualify and is left unchanged.
@@ -605,7 +705,7 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 	workerQuery->rtable = list_make1(copyObject(rte));
 	workerQuery->jointree = makeFromExpr(list_make1(makeNode(RangeTblRef)),
 										 query->jointree->quals ?
-										 (Node *) WorkerForm((Expr *) query->jointree->quals, rti) :
+										 (Node *) WorkerForm((Expr *) query->jointree->quals, &context) :
 										 NULL);
 	((RangeTblRef *) linitial(workerQuery->jointree->fromlist))->rtindex = 1;
 
@@ -615,14 +715,14 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 		workerQuery->hasAggs = query->hasAggs;
 		workerQuery->groupClause = copyObject(query->groupClause);
 		workerQuery->havingQual = query->havingQual ?
-			(Node *) WorkerForm((Expr *) query->havingQual, rti) : NULL;
+			(Node *) WorkerForm((Expr *) query->havingQual, &context) : NULL;
 		foreach(lc, query->targetList)
 		{
 			TargetEntry *tle = lfirst(lc);
 			TargetEntry *workerTle = flatCopyTargetEntry(tle);
 			TargetEntry *newTle = flatCopyTargetEntry(tle);
 
-			workerTle->expr = WorkerForm(tle->expr, rti);
+			workerTle->expr = WorkerForm(tle->expr, &context);
 			workerTle->resjunk = false;
 			workerQuery->targetList = lappend(workerQuery->targetList,
 											  workerTle);
@@ -638,78 +738,9 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 		newHaving = NULL;
 		PushDownGroupLimit(query, workerQuery);
 	}
-	else
-	{
-		int			groupRef = 0;
-
-		foreach(lc, query->groupClause)
-			context.groupExprs = lappend(context.groupExprs,
-										 get_sortgroupclause_expr(lfirst(lc),
-																  query->targetList));
-		/* the shards group by the same expressions, output first */
-		foreach(lc, query->groupClause)
-		{
-			SortGroupClause *clause = copyObject(lfirst(lc));
-			Expr	   *workerExpr = WorkerForm(list_nth(context.groupExprs,
-														 foreach_current_index(lc)),
-												rti);
-			TargetEntry *tle;
-
-			(void) WorkerColumn(&context, workerExpr);
-			tle = makeTargetEntry(workerExpr, ++position, NULL, false);
-			tle->ressortgroupref = ++groupRef;
-			clause->tleSortGroupRef = groupRef;
-			workerQuery->targetList = lappend(workerQuery->targetList, tle);
-			workerQuery->groupClause = lappend(workerQuery->groupClause, clause);
-		}
-		if (distinctArgument != NULL)
-		{
-			/* the shards also group by the DISTINCT argument: its values */
-			Aggref	   *anyAggref = NULL;
-			SortGroupClause *clause;
-			TargetEntry *tle;
-			Expr	   *workerExpr = WorkerForm(distinctArgument, rti);
-
-			foreach(lc, pull_var_clause((Node *) query->targetList,
-										PVC_INCLUDE_AGGREGATES |
-										PVC_RECURSE_PLACEHOLDERS |
-										PVC_RECURSE_WINDOWFUNCS))
-			{
-				if (IsA(lfirst(lc), Aggref))
-					anyAggref = lfirst(lc);
-			}
-			if (anyAggref == NULL)
-				return NULL;
-			clause = copyObject(linitial(anyAggref->aggdistinct));
-			context.distinctArgument = distinctArgument;
-			(void) WorkerColumn(&context, workerExpr);
-			tle = makeTargetEntry(workerExpr, ++position, NULL, false);
-			tle->ressortgroupref = ++groupRef;
-			clause->tleSortGroupRef = groupRef;
-			workerQuery->targetList = lappend(workerQuery->targetList, tle);
-			workerQuery->groupClause = lappend(workerQuery->groupClause, clause);
-		}
-		foreach(lc, query->targetList)
-		{
-			TargetEntry *newTle = flatCopyTargetEntry(lfirst(lc));
-
-			newTle->expr = (Expr *) CombineMutator((Node *) newTle->expr,
-												   &context);
-			newTargetList = lappend(newTargetList, newTle);
-		}
-		newHaving = CombineMutator(query->havingQual, &context);
-		if (context.failed)
-			return NULL;
-
-		/* the partial aggregates the combining expressions refer to */
-		for (position = list_length(workerQuery->targetList);
-			 position < list_length(context.workerExprs); position++)
-			workerQuery->targetList =
-				lappend(workerQuery->targetList,
-						makeTargetEntry(list_nth(context.workerExprs, position),
-										position + 1, NULL, false));
-		workerQuery->hasAggs = (distinctArgument == NULL);
-	}
+	else if (!SplitAggregation(query, &context, workerQuery, distinctArgument,
+							   &newTargetList, &newHaving))
+		return NULL;
 
 	if (context.workerExprs == NIL)
 		return NULL;
@@ -750,4 +781,83 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 		plan->isRouter = false;
 		return plan;
 	}
+}
+
+/*
+ * PushDownAggregationOverJoin moves the aggregation of a query level whose
+ * FROM clause join_pushdown.c has turned into a placeholder scan of joined
+ * shards into the shards' join query: each set of shards returns partial
+ * aggregates (or distinct values) per group instead of its joined rows.
+ * Returns the new plan for the placeholder, or NULL when the query level
+ * does not qualify and is left unchanged.
+ */
+DistributedPlan *
+PushDownAggregationOverJoin(Query *query, DistributedPlan *joinPlan,
+							int planIndex)
+{
+	Index		placeholderIndex;
+	PushdownContext context;
+	Query	   *workerQuery;
+	List	   *newTargetList = NIL;
+	Node	   *newHaving = NULL;
+	Expr	   *distinctArgument = NULL;
+	List	   *columnNames = NIL;
+	ListCell   *lc;
+	DistributedPlan *plan;
+
+	if ((!query->hasAggs && query->groupClause == NIL) ||
+		query->hasWindowFuncs || query->groupingSets != NIL ||
+		query->hasTargetSRFs || query->hasSubLinks || query->rowMarks != NIL ||
+		query->setOperations != NULL || query->groupDistinct ||
+		query->jointree->quals != NULL ||
+		list_length(query->jointree->fromlist) != 1)
+		return NULL;
+	placeholderIndex = ((RangeTblRef *) linitial(query->jointree->fromlist))->rtindex;
+	if (!bms_is_subset(pull_varnos(NULL, (Node *) query->targetList),
+					   bms_make_singleton(placeholderIndex)) ||
+		contain_vars_of_level((Node *) query->targetList, 1) ||
+		contain_vars_of_level(query->havingQual, 1))
+		return NULL;
+	foreach(lc, query->groupClause)
+	{
+		if (!IsShippableFilter(get_sortgroupclause_expr(lfirst(lc),
+														query->targetList)))
+			return NULL;
+	}
+	if (!AllAggregatesSplittable((Node *) query->targetList) ||
+		!AllAggregatesSplittable(query->havingQual))
+	{
+		distinctArgument = DistinctArgument(query);
+		if (distinctArgument == NULL)
+			return NULL;
+	}
+
+	memset(&context, 0, sizeof(context));
+	context.rti = placeholderIndex;
+	context.placeholderRti = placeholderIndex;
+	context.sourceTargetList = joinPlan->query->targetList;
+	context.sourceRte = rt_fetch(placeholderIndex, query->rtable);
+
+	/* the join's shard query, now returning groups */
+	workerQuery = copyObject(joinPlan->query);
+	workerQuery->targetList = NIL;
+	if (!SplitAggregation(query, &context, workerQuery, distinctArgument,
+						  &newTargetList, &newHaving) ||
+		context.workerExprs == NIL || !QueryIsDeparsable(workerQuery))
+		return NULL;
+
+	query->targetList = newTargetList;
+	query->havingQual = newHaving;
+	foreach(lc, context.workerExprs)
+		columnNames = lappend(columnNames,
+							  psprintf("column%d", foreach_current_index(lc) + 1));
+	list_nth_cell(query->rtable, placeholderIndex - 1)->ptr_value =
+		MakeResultPlaceholderRte("joined", columnNames, context.workerExprs,
+								 planIndex);
+
+	plan = MakeShipQueryPlan(joinPlan->relid, workerQuery,
+							 joinPlan->shardIndexes, joinPlan->pruneValue,
+							 false, true);
+	plan->isRouter = false;
+	return plan;
 }

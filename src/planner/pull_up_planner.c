@@ -158,7 +158,13 @@ TransformQuery(Query *query, PullUpState *state)
 
 		if (plan != NULL)
 		{
-			state->plans = lappend(state->plans, plan);
+			/* and the aggregation over the join, if it splits */
+			DistributedPlan *aggregationPlan =
+				PushDownAggregationOverJoin(query, plan,
+											list_length(state->plans));
+
+			state->plans = lappend(state->plans,
+								   aggregationPlan ? aggregationPlan : plan);
 			return;
 		}
 	}
