@@ -46,6 +46,7 @@ extern void LogRemoteCommand(NodeConnection *connection, const char *sql);
 /* COPY FROM STDIN on a connection */
 extern void StartRemoteCopy(NodeConnection *connection, const char *copyCommand);
 extern void SendRemoteCopyData(NodeConnection *connection, const char *data, int len);
+extern void EndRemoteCopyData(NodeConnection *connection);
 extern int64 FinishRemoteCopy(NodeConnection *connection);
 
 #endif							/* DISTDB_REMOTE_COMMAND_H */

@@ -413,15 +413,12 @@ SendRemoteCopyData(NodeConnection *connection, const char *data, int len)
 }
 
 /*
- * FinishRemoteCopy ends the COPY and returns the number of rows the node
- * reports having copied.
+ * EndRemoteCopyData ends the COPY data of a connection and sends it all,
+ * without waiting for the node's answer.
  */
-int64
-FinishRemoteCopy(NodeConnection *connection)
+void
+EndRemoteCopyData(NodeConnection *connection)
 {
-	PGresult   *result;
-	int64		rows;
-
 	for (;;)
 	{
 		int			rc = PQputCopyEnd(connection->pgconn, NULL);
@@ -435,6 +432,19 @@ FinishRemoteCopy(NodeConnection *connection)
 			ThrowConnectionError(connection);
 	}
 	WaitForConnectionFlush(connection);
+}
+
+/*
+ * FinishRemoteCopy ends the COPY and returns the number of rows the node
+ * reports having copied.
+ */
+int64
+FinishRemoteCopy(NodeConnection *connection)
+{
+	PGresult   *result;
+	int64		rows;
+
+	EndRemoteCopyData(connection);
 	result = CollectResults(connection);
 	rows = (result != NULL) ? strtoi64(PQcmdTuples(result), NULL, 10) : 0;
 	if (result != NULL)

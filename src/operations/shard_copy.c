@@ -55,7 +55,6 @@ struct ShardCopyBuffers
 };
 
 static void AppendCopyText(StringInfo buffer, const char *value);
-static void EndRemoteCopyData(NodeConnection *connection);
 static void ReadPendingCopyResult(ShardCopyBuffers *buffers,
 								  NodeConnection *connection);
 
@@ -308,29 +307,6 @@ FlushAllShardCopyBuffers(ShardCopyBuffers *buffers)
 		ReadPendingCopyResult(buffers,
 							  linitial(buffers->pendingConnections));
 	}
-}
-
-
-/*
- * EndRemoteCopyData ends the COPY data of a connection and sends it all,
- * without waiting for the node's answer.
- */
-static void
-EndRemoteCopyData(NodeConnection *connection)
-{
-	for (;;)
-	{
-		int			rc = PQputCopyEnd(connection->pgconn, NULL);
-
-		if (rc == 1)
-			break;
-		if (rc < 0)
-			ThrowConnectionError(connection);
-		WaitForNodeSocket(connection, true, true);
-		if (PQconsumeInput(connection->pgconn) == 0)
-			ThrowConnectionError(connection);
-	}
-	WaitForConnectionFlush(connection);
 }
 
 
