@@ -6,6 +6,17 @@
 CREATE SCHEMA insert_select;
 SET search_path TO insert_select, regress;
 
+CREATE FUNCTION explain_lines(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+		RETURN NEXT line;
+	END LOOP;
+END
+$fn$;
+
 CREATE TABLE src_local_only (k int, v text, d date);
 INSERT INTO src_local_only SELECT i, 'v' || i, date '2024-01-01' + i FROM generate_series(1, 500) i;
 
@@ -36,6 +47,25 @@ SELECT check_query('SELECT k, v FROM target WHERE k >= 5000 ORDER BY k');
 INSERT INTO target (k, v, d) SELECT k + 10000, v, d FROM target WHERE k < 50;
 INSERT INTO target_local (k, v, d) SELECT k + 10000, v, d FROM target_local WHERE k < 50;
 SELECT check_query('SELECT count(*), sum(k) FROM target');
+-- co-located source and target, distribution column kept: each shard
+-- inserts into the target shard with the same index
+CREATE TABLE archive (k int, v text, d date, note text DEFAULT 'archived');
+CREATE TABLE archive_local (k int, v text, d date, note text DEFAULT 'archived');
+SELECT distdb.create_distributed_table('archive', 'k', 8, colocate_with => 'target');
+SELECT task_count FROM (SELECT regexp_replace(line, '.*: ', '') AS task_count
+	FROM (SELECT unnest(ARRAY(SELECT * FROM explain_lines('INSERT INTO archive (k, v, d) SELECT k, v, d FROM target WHERE k < 100')))) l(line)
+	WHERE line ~ 'Task Count|Distributed Plan') s;
+INSERT INTO archive (k, v, d) SELECT k, lower(v), d FROM target WHERE k < 100;
+INSERT INTO archive_local (k, v, d) SELECT k, lower(v), d FROM target_local WHERE k < 100;
+INSERT INTO archive (k, v) SELECT k, v FROM target WHERE k = 42;
+INSERT INTO archive_local (k, v) SELECT k, v FROM target_local WHERE k = 42;
+SELECT check_query('SELECT k, v, d, note FROM archive WHERE k % 10 = 2 ORDER BY k, v, d NULLS FIRST');
+-- not the distribution column, or not co-located: through the coordinator
+INSERT INTO archive (k, v) SELECT k + 1, v FROM target WHERE k < 10;
+INSERT INTO archive_local (k, v) SELECT k + 1, v FROM target_local WHERE k < 10;
+SELECT check_query('SELECT count(*), sum(k) FROM archive');
+DROP TABLE archive;
+
 -- nothing selected
 INSERT INTO target (k, v) SELECT k, v FROM src WHERE false;
 

@@ -370,10 +370,11 @@ JoinTreeIsDeparsable(Query *query, Node *node)
 
 /*
  * QueryIsDeparsable returns whether DeparseShardQuery can print the query:
- * a SELECT over relations and joins of them, or a single-table UPDATE or
- * DELETE, without constructs whose text would refer to other relations or
- * clauses this deparser does not print.  Join alias references must have
- * been flattened.
+ * a SELECT over relations and joins of them, an INSERT into the relation
+ * at index 1 of the rows such a SELECT computes (its target list and FROM
+ * clause), or a single-table UPDATE or DELETE, without constructs whose
+ * text would refer to other relations or clauses this deparser does not
+ * print.  Join alias references must have been flattened.
  */
 bool
 QueryIsDeparsable(Query *query)
@@ -382,7 +383,11 @@ QueryIsDeparsable(Query *query)
 
 	if (query->commandType != CMD_SELECT &&
 		query->commandType != CMD_UPDATE &&
-		query->commandType != CMD_DELETE)
+		query->commandType != CMD_DELETE &&
+		query->commandType != CMD_INSERT)
+		return false;
+	if (query->commandType == CMD_INSERT &&
+		(query->resultRelation != 1 || query->returningList != NIL))
 		return false;
 	if (query->cteList != NIL ||
 		query->setOperations != NULL || query->hasSubLinks ||
@@ -396,7 +401,7 @@ QueryIsDeparsable(Query *query)
 		if (!JoinTreeIsDeparsable(query, lfirst(lc)))
 			return false;
 	}
-	if (query->commandType != CMD_SELECT)
+	if (query->commandType != CMD_SELECT && query->commandType != CMD_INSERT)
 		return list_length(query->rtable) == 1 &&
 			list_length(query->jointree->fromlist) == 1 &&
 			IsA(linitial(query->jointree->fromlist), RangeTblRef);
@@ -448,8 +453,8 @@ AppendFromItem(DeparseContext *context, StringInfo buf, Node *node)
 }
 
 /*
- * DeparseShardQuery deparses a SELECT, UPDATE or DELETE on distributed
- * tables into text fragments around their names.  Settings must have been
+ * DeparseShardQuery deparses a SELECT, INSERT ... SELECT, UPDATE or DELETE
+ * on distributed tables into text fragments around their names.  Settings must have been
  * switched with PushDeparseSettings.
  */
 DeparsedShardQuery *
@@ -490,6 +495,36 @@ DeparseShardQuery(Query *query)
 				AppendFromItem(&context, &buf, lfirst(lc));
 			}
 			AppendSelectTail(&context, &buf);
+			break;
+
+		case CMD_INSERT:
+			appendStringInfoString(&buf, "INSERT INTO ");
+			AppendRelation(&context, &buf, 1);
+			appendStringInfo(&buf, " AS %s (", RelationAlias(&context, 1));
+			foreach(lc, query->targetList)
+			{
+				TargetEntry *tle = lfirst(lc);
+
+				if (tle->resjunk)
+					continue;
+				if (!first)
+					appendStringInfoString(&buf, ", ");
+				appendStringInfoString(&buf,
+									   quote_identifier(get_attname(context.rte->relid,
+																	tle->resno,
+																	false)));
+				first = false;
+			}
+			appendStringInfoString(&buf, ") SELECT ");
+			AppendTargetList(&context, &buf, query->targetList);
+			appendStringInfoString(&buf, " FROM ");
+			foreach(lc, query->jointree->fromlist)
+			{
+				if (foreach_current_index(lc) > 0)
+					appendStringInfoString(&buf, ", ");
+				AppendFromItem(&context, &buf, lfirst(lc));
+			}
+			AppendWhere(&context, &buf);
 			break;
 
 		case CMD_UPDATE:

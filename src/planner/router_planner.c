@@ -21,6 +21,7 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/planmain.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
 
 #include "distdb/deparse.h"
@@ -29,7 +30,8 @@
 #include "distdb/shard_pruning.h"
 
 static PlannedStmt *BuildDirectPlannedStmt(Query *parse, DistributedPlan *plan,
-										   List *outputList, int cursorOptions);
+										   List *outputList, int cursorOptions,
+										   List *permissionRtes);
 
 /*
  * MakeResultPlaceholderRte builds the range table entry that stands for
@@ -112,10 +114,10 @@ OutputColumnNames(List *outputList, List **exprs)
  */
 static PlannedStmt *
 BuildDirectPlannedStmt(Query *parse, DistributedPlan *plan, List *outputList,
-					   int cursorOptions)
+					   int cursorOptions, List *permissionRtes)
 {
 	PlannedStmt *result = makeNode(PlannedStmt);
-	List	   *rtable = list_copy(parse->rtable);
+	List	   *rtable = list_concat(list_copy(parse->rtable), permissionRtes);
 	List	   *exprs;
 	List	   *names = OutputColumnNames(outputList, &exprs);
 	RangeTblEntry *placeholder;
@@ -188,6 +190,13 @@ BuildDirectPlannedStmt(Query *parse, DistributedPlan *plan, List *outputList,
 	result->rewindPlanIDs = NULL;
 	result->rowMarks = NIL;
 	result->relationOids = list_make1_oid(plan->relid);
+	foreach(tleCell, permissionRtes)
+	{
+		RangeTblEntry *rte = lfirst(tleCell);
+
+		if (rte->rtekind == RTE_RELATION)
+			result->relationOids = lappend_oid(result->relationOids, rte->relid);
+	}
 	result->invalItems = NIL;
 	result->paramExecTypes = NIL;
 	result->utilityStmt = NULL;
@@ -293,7 +302,113 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	return BuildDirectPlannedStmt(parse, plan,
 								  isSelect ? parse->targetList :
 								  parse->returningList,
-								  cursorOptions);
+								  cursorOptions, NIL);
+}
+
+/*
+ * PlanColocatedInsertSelect plans INSERT INTO t SELECT ... FROM s, where s
+ * is co-located with t and the SELECT gives t's distribution column s's
+ * distribution column: every row stays in the same shard index, so each
+ * shard of s inserts into the shard of t with the same index, on its node.
+ * Returns NULL when the statement does not qualify.
+ */
+static DistributedPlan *
+PlanColocatedInsertSelect(Query *parse, RangeTblEntry *selectRte,
+						  ParamListInfo boundParams)
+{
+	Query	   *select = selectRte->subquery;
+	Index		selectIndex = 0;
+	DistTableCacheEntry *target = LookupDistTable(rt_fetch(1, parse->rtable)->relid);
+	DistTableCacheEntry *source;
+	RangeTblEntry *sourceRte;
+	Index		sourceIndex;
+	Query	   *shifted;
+	Query	   *insert;
+	ListCell   *lc;
+	bool		distributionColumnKept = false;
+	PruningResult pruning;
+
+	if (select->commandType != CMD_SELECT || select->cteList != NIL ||
+		select->setOperations != NULL || select->hasSubLinks ||
+		select->hasAggs || select->hasWindowFuncs || select->hasTargetSRFs ||
+		select->groupClause != NIL || select->groupingSets != NIL ||
+		select->havingQual != NULL || select->distinctClause != NIL ||
+		select->sortClause != NIL || select->limitCount != NULL ||
+		select->limitOffset != NULL || select->rowMarks != NIL ||
+		list_length(select->jointree->fromlist) != 1 ||
+		!IsA(linitial(select->jointree->fromlist), RangeTblRef))
+		return NULL;
+	sourceIndex = ((RangeTblRef *) linitial(select->jointree->fromlist))->rtindex;
+	sourceRte = rt_fetch(sourceIndex, select->rtable);
+	if (sourceRte->rtekind != RTE_RELATION || sourceRte->tablesample != NULL)
+		return NULL;
+	source = LookupDistTable(sourceRte->relid);
+	if (source == NULL || target == NULL ||
+		source->colocationId != target->colocationId ||
+		(select->jointree->quals != NULL &&
+		 !IsShippableFilter(select->jointree->quals)))
+		return NULL;
+
+	foreach(lc, parse->rtable)
+	{
+		if (lfirst(lc) == selectRte)
+			selectIndex = foreach_current_index(lc) + 1;
+	}
+
+	/* the SELECT's tables come after the target in the shard statement */
+	shifted = copyObject(select);
+	OffsetVarNodes((Node *) shifted, 1, 0);
+
+	insert = makeNode(Query);
+	insert->commandType = CMD_INSERT;
+	insert->querySource = QSRC_ORIGINAL;
+	insert->canSetTag = true;
+	insert->resultRelation = 1;
+	insert->rtable = lcons(copyObject(rt_fetch(1, parse->rtable)),
+						   shifted->rtable);
+	insert->jointree = shifted->jointree;
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *tle = flatCopyTargetEntry(lfirst(lc));
+		Node	   *expr;
+
+		if (tle->resjunk)
+			continue;
+		expr = ReplaceVarsFromTargetList(copyObject((Node *) tle->expr),
+										 selectIndex, 0, selectRte,
+										 shifted->targetList,
+										 REPLACEVARS_REPORT_ERROR, 0, NULL);
+		if (!IsShippableFilter(expr))
+			return NULL;
+		tle->expr = (Expr *) expr;
+		if (tle->resno == target->distAttnum)
+		{
+			Node	   *value = expr;
+
+			while (IsA(value, RelabelType))
+				value = (Node *) ((RelabelType *) value)->arg;
+			distributionColumnKept = IsA(value, Var) &&
+				((Var *) value)->varno == sourceIndex + 1 &&
+				((Var *) value)->varlevelsup == 0 &&
+				((Var *) value)->varattno == source->distAttnum;
+		}
+		insert->targetList = lappend(insert->targetList, tle);
+	}
+	if (!distributionColumnKept || !QueryIsDeparsable(insert))
+		return NULL;
+
+	/* the source's conditions prune the shards of both */
+	{
+		List	   *conditions = NIL;
+
+		if (select->jointree->quals != NULL)
+			conditions = make_ands_implicit((Expr *) copyObject(select->jointree->quals));
+		foreach(lc, conditions)
+			ChangeVarNodes(lfirst(lc), sourceIndex, 1, 0);
+		pruning = PruneShards(source, conditions, boundParams);
+	}
+	return MakeShipQueryPlan(target->relid, insert, pruning.shardIndexes,
+							 pruning.pruneValue, true, false);
 }
 
 /*
@@ -351,17 +466,26 @@ PlanDistributedInsert(Query *parse, int cursorOptions,
 		 * INSERT ... SELECT: the SELECT is planned on its own (distributed
 		 * or not) and its rows are streamed into the shards.
 		 */
+		DistributedPlan *colocatedPlan;
+
 		if (parse->returningList != NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("INSERT ... SELECT ... RETURNING into a distributed table is not supported yet")));
+
+		colocatedPlan = PlanColocatedInsertSelect(parse, selectRte,
+												  boundParams);
+		if (colocatedPlan != NULL)
+			return BuildDirectPlannedStmt(parse, colocatedPlan, NIL,
+										  cursorOptions,
+										  copyObject(selectRte->subquery->rtable));
 		plan->kind = DIST_PLAN_INSERT_SELECT;
 		plan->selectPlan = planner(copyObject(selectRte->subquery), NULL, 0,
 								   boundParams);
 	}
 
 	result = BuildDirectPlannedStmt(parse, plan, parse->returningList,
-									cursorOptions);
+									cursorOptions, NIL);
 	if (plan->selectPlan != NULL)
 	{
 		result->relationOids = list_concat(result->relationOids,
