@@ -572,7 +572,7 @@ FindDistributedTable(const char *sql, Oid argType, Datum arg)
 	int			rc;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		elog(ERROR, "could not connect to the SPI manager");
 
 	rc = SPI_execute_with_args(sql, 1, &argType, &arg, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
@@ -588,7 +588,7 @@ FindDistributedTable(const char *sql, Oid argType, Datum arg)
 	}
 
 	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+		elog(ERROR, "could not disconnect from the SPI manager");
 
 	return tableName;
 }
@@ -882,7 +882,7 @@ DistributedTablesInSchemas(List *schemaNames)
 	ListCell   *cell;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		elog(ERROR, "could not connect to the SPI manager");
 
 	foreach(cell, schemaNames)
 	{
@@ -918,7 +918,7 @@ DistributedTablesInSchemas(List *schemaNames)
 	}
 
 	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+		elog(ERROR, "could not disconnect from the SPI manager");
 
 	return relids;
 }

@@ -452,6 +452,49 @@ AppendFromItem(DeparseContext *context, StringInfo buf, Node *node)
 	}
 }
 
+/* AppendFromClause prints " FROM " and the FROM items */
+static void
+AppendFromClause(DeparseContext *context, StringInfo buf)
+{
+	ListCell   *lc;
+
+	appendStringInfoString(buf, " FROM ");
+	foreach(lc, context->query->jointree->fromlist)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		AppendFromItem(context, buf, lfirst(lc));
+	}
+}
+
+/*
+ * AppendInsertColumns prints the parenthesized names of the target columns
+ * an INSERT assigns, in target list order.
+ */
+static void
+AppendInsertColumns(DeparseContext *context, StringInfo buf)
+{
+	ListCell   *lc;
+	bool		first = true;
+
+	appendStringInfoChar(buf, '(');
+	foreach(lc, context->query->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->resjunk)
+			continue;
+		if (!first)
+			appendStringInfoString(buf, ", ");
+		appendStringInfoString(buf,
+							   quote_identifier(get_attname(context->rte->relid,
+															tle->resno,
+															false)));
+		first = false;
+	}
+	appendStringInfoChar(buf, ')');
+}
+
 /*
  * DeparseShardQuery deparses a SELECT, INSERT ... SELECT, UPDATE or DELETE
  * on distributed tables into text fragments around their names.  Settings must have been
@@ -487,43 +530,18 @@ DeparseShardQuery(Query *query)
 					appendStringInfoString(&buf, "DISTINCT ");
 			}
 			AppendTargetList(&context, &buf, query->targetList);
-			appendStringInfoString(&buf, " FROM ");
-			foreach(lc, query->jointree->fromlist)
-			{
-				if (foreach_current_index(lc) > 0)
-					appendStringInfoString(&buf, ", ");
-				AppendFromItem(&context, &buf, lfirst(lc));
-			}
+			AppendFromClause(&context, &buf);
 			AppendSelectTail(&context, &buf);
 			break;
 
 		case CMD_INSERT:
 			appendStringInfoString(&buf, "INSERT INTO ");
 			AppendRelation(&context, &buf, 1);
-			appendStringInfo(&buf, " AS %s (", RelationAlias(&context, 1));
-			foreach(lc, query->targetList)
-			{
-				TargetEntry *tle = lfirst(lc);
-
-				if (tle->resjunk)
-					continue;
-				if (!first)
-					appendStringInfoString(&buf, ", ");
-				appendStringInfoString(&buf,
-									   quote_identifier(get_attname(context.rte->relid,
-																	tle->resno,
-																	false)));
-				first = false;
-			}
-			appendStringInfoString(&buf, ") SELECT ");
+			appendStringInfo(&buf, " AS %s ", RelationAlias(&context, 1));
+			AppendInsertColumns(&context, &buf);
+			appendStringInfoString(&buf, " SELECT ");
 			AppendTargetList(&context, &buf, query->targetList);
-			appendStringInfoString(&buf, " FROM ");
-			foreach(lc, query->jointree->fromlist)
-			{
-				if (foreach_current_index(lc) > 0)
-					appendStringInfoString(&buf, ", ");
-				AppendFromItem(&context, &buf, lfirst(lc));
-			}
+			AppendFromClause(&context, &buf);
 			AppendWhere(&context, &buf);
 			break;
 
@@ -603,31 +621,21 @@ DeparseShardInsert(Query *query, const char *shardName, int rowCount,
 	DeparseContext context;
 	StringInfoData buf;
 	ListCell   *lc;
-	bool		first = true;
 	int			columnCount = 0;
 	int			param = firstParam;
 	int			row;
 
 	InitDeparseContext(&context, query);
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "INSERT INTO %s AS %s (", shardName,
+	appendStringInfo(&buf, "INSERT INTO %s AS %s ", shardName,
 					 RelationAlias(&context, 1));
+	AppendInsertColumns(&context, &buf);
 	foreach(lc, query->targetList)
 	{
-		TargetEntry *tle = lfirst(lc);
-
-		if (tle->resjunk)
-			continue;
-		if (!first)
-			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf,
-							   quote_identifier(get_attname(context.rte->relid,
-															tle->resno,
-															false)));
-		first = false;
-		columnCount++;
+		if (!((TargetEntry *) lfirst(lc))->resjunk)
+			columnCount++;
 	}
-	appendStringInfoString(&buf, ") VALUES ");
+	appendStringInfoString(&buf, " VALUES ");
 	for (row = 0; row < rowCount; row++)
 	{
 		int			column;

@@ -91,7 +91,7 @@ BeginCatalogWrite(CatalogWriteState *state)
 							 true, 0, false);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		elog(ERROR, "could not connect to the SPI manager");
 }
 
 
@@ -106,7 +106,7 @@ static void
 EndCatalogWrite(CatalogWriteState *state)
 {
 	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+		elog(ERROR, "could not disconnect from the SPI manager");
 
 	AtEOXact_GUC(true, state->gucNestLevel);
 	SetUserIdAndSecContext(state->savedUserId, state->savedSecContext);

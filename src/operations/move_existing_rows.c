@@ -153,7 +153,7 @@ TruncateLocalTable(Oid relid)
 												  get_rel_name(relid)));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		elog(ERROR, "could not connect to the SPI manager");
 
 	rc = SPI_execute(command, false, 0);
 	if (rc != SPI_OK_UTILITY)
@@ -161,7 +161,7 @@ TruncateLocalTable(Oid relid)
 			 SPI_result_code_string(rc));
 
 	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+		elog(ERROR, "could not disconnect from the SPI manager");
 
 	pfree(command);
 }

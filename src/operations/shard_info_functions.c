@@ -153,7 +153,7 @@ ShardsByNode(void)
 	int			rc;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		elog(ERROR, "could not connect to the SPI manager");
 
 	rc = SPI_execute(sql, true, 0);
 	if (rc != SPI_OK_SELECT)
@@ -204,7 +204,7 @@ ShardsByNode(void)
 	}
 
 	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+		elog(ERROR, "could not disconnect from the SPI manager");
 
 	return nodeShardsList;
 }
