@@ -9,7 +9,8 @@
  * "column IN (...)" / "= ANY (array constant)" pins several; conditions
  * are intersected.  A parameter compared for equality is recorded so that
  * the executor can pick the shard once the parameter's value is known
- * (generic plans of prepared statements).
+ * (generic plans of prepared statements).  An OR whose every branch pins
+ * shards pins their union.
  *
  *-------------------------------------------------------------------------
  */
@@ -137,6 +138,41 @@ ShardsForCondition(DistTableCacheEntry *entry, Node *clause,
 			((Param *) value)->paramtype == entry->distType)
 			*pruneValue = (Expr *) value;
 		return NULL;
+	}
+
+	/* an OR of conditions that each pin shards pins their union */
+	if (is_orclause(clause))
+	{
+		Bitmapset  *shards = NULL;
+		ListCell   *lc;
+
+		foreach(lc, ((BoolExpr *) clause)->args)
+		{
+			List	   *conjuncts = make_ands_implicit(lfirst(lc));
+			Bitmapset  *armShards = NULL;
+			bool		armPinned = false;
+			ListCell   *clc;
+
+			/* an AND inside the OR pins the intersection of its parts */
+			foreach(clc, conjuncts)
+			{
+				bool		partPinned;
+				Expr	   *ignoredParam = NULL;
+				Bitmapset  *part = ShardsForCondition(entry, lfirst(clc),
+													  &ignoredParam,
+													  &partPinned);
+
+				if (!partPinned)
+					continue;
+				armShards = armPinned ? bms_intersect(armShards, part) : part;
+				armPinned = true;
+			}
+			if (!armPinned)
+				return NULL;
+			shards = bms_union(shards, armShards);
+		}
+		*pinned = true;
+		return shards;
 	}
 
 	if (IsA(clause, ScalarArrayOpExpr))
