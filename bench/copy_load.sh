@@ -18,28 +18,13 @@
 
 set -euo pipefail
 
-# shellcheck source=test/cluster_lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../test/cluster_lib.sh"
+# shellcheck source=bench/bench_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
 ROWS="${BENCH_ROWS:-1000000}"
 RUNS="${BENCH_RUNS:-3}"
 STEP_TIMEOUT="${BENCH_STEP_TIMEOUT:-900}"
 SHARDS=32
-DB=bench
-WORK=""
-
-# EXIT trap: stop the servers and remove the temporary directory.
-cleanup() {
-	local rc=$?
-	set +e
-	if [[ -n "$WORK" ]]; then
-		((rc != 0)) && distdb_print_logs "$WORK" 40
-		distdb_cluster_stop "$WORK"
-		distdb_plain_stop "$WORK"
-		rm -rf "$WORK"
-	fi
-	exit "$rc"
-}
 
 # The table, the same on both servers.
 table_sql() {
@@ -49,13 +34,10 @@ CREATE TABLE copy_bench (id bigint NOT NULL, account int, label text,
 EOF
 }
 
-# Run SQL $2 on node $1 in $DB, bounded in time, and print psql's output.
+# Run SQL $2 on node $1 in $BENCH_DB, bounded in time; print psql's output.
 run_sql() {
-	local node="$1" sql="$2"
-	PGOPTIONS="-c statement_timeout=${STEP_TIMEOUT}s" \
-		distdb_as_user timeout --kill-after=30 $((STEP_TIMEOUT + 60)) \
-		psql -X -v ON_ERROR_STOP=1 -h "$WORK" \
-		-p "$(distdb_node_port "$WORK" "$node")" -d "$DB" -c "$sql"
+	PGOPTIONS="$(bench_timeout_options "$STEP_TIMEOUT")" \
+		bench_psql_bounded $((STEP_TIMEOUT + 60)) "$1" -d "$BENCH_DB" -c "$2"
 }
 
 # Load the data file into copy_bench on node $1 (emptied first) and print
@@ -65,10 +47,8 @@ timed_copy() {
 	run_sql "$node" "TRUNCATE copy_bench" >/dev/null
 	out="$(printf '%s\n' '\timing on' \
 		"COPY copy_bench FROM '$WORK/copy_bench.csv' (FORMAT csv);" |
-		PGOPTIONS="-c statement_timeout=${STEP_TIMEOUT}s" \
-			distdb_as_user timeout --kill-after=30 $((STEP_TIMEOUT + 60)) \
-			psql -X -v ON_ERROR_STOP=1 -h "$WORK" \
-			-p "$(distdb_node_port "$WORK" "$node")" -d "$DB")"
+		PGOPTIONS="$(bench_timeout_options "$STEP_TIMEOUT")" \
+			bench_psql_bounded $((STEP_TIMEOUT + 60)) "$node" -d "$BENCH_DB")"
 	[[ "$out" == *"COPY $ROWS"* ]] || distdb_die "COPY on $node did not copy $ROWS rows: $out"
 	sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -n 1
 }
@@ -81,29 +61,14 @@ median() {
 }
 
 main() {
-	distdb_ensure_deps
-	distdb_build_install
-	local loadavg
-	loadavg="$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo '?')"
-
-	WORK="$(mktemp -d /tmp/distdb-bench.XXXXXX)"
-	trap cleanup EXIT
-	distdb_user_dir "$WORK"
-	distdb_cluster_start "$WORK"
-	distdb_plain_start "$WORK"
+	bench_start
 
 	distdb_log "creating copy_bench on the plain server and the cluster"
-	distdb_psql "$WORK" plain -q -d postgres -c "CREATE DATABASE $DB"
-	table_sql | distdb_psql "$WORK" plain -q -d "$DB"
-	distdb_create_db "$WORK" "$DB"
-	distdb_cluster_load_env "$WORK"
+	table_sql | bench_load_plain
 	{
-		echo "CREATE EXTENSION distdb;"
-		echo "SELECT distdb.distdb_add_node('127.0.0.1', $DISTDB_WORKER_1_PORT);"
-		echo "SELECT distdb.distdb_add_node('127.0.0.1', $DISTDB_WORKER_2_PORT);"
 		table_sql
 		echo "SELECT distdb.create_distributed_table('copy_bench', 'id', $SHARDS);"
-	} | distdb_psql "$WORK" coordinator -q -d "$DB" >/dev/null
+	} | bench_load_distdb
 
 	distdb_log "writing $ROWS rows to $WORK/copy_bench.csv"
 	run_sql plain "COPY (SELECT i, i % 10000, md5(i::text), i * 0.25,
@@ -130,13 +95,11 @@ main() {
 	plain_median="$(median "${plain_ms[@]}")"
 	distdb_median="$(median "${distdb_ms[@]}")"
 
-	local report file
+	local report
 	report="$(
 		echo "# copy_load: COPY FROM of $ROWS rows (CSV file on the server)"
 		echo
-		echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs (load average" \
-			"$loadavg before the run), $(distdb_as_user postgres --version)," \
-			"median of $RUNS runs"
+		echo "$(bench_env_line), median of $RUNS runs"
 		echo
 		echo "| target | runs (ms) | median ms | rows/s | time vs plain |"
 		echo "|---|---|---|---|---|"
@@ -147,13 +110,7 @@ main() {
 			"$(awk -v r="$ROWS" -v t="$distdb_median" 'BEGIN { printf "%.0f", r / (t / 1000) }') |" \
 			"$(awk -v a="$distdb_median" -v b="$plain_median" 'BEGIN { printf "%.2f", a / b }') |"
 	)"
-	mkdir -p "$DISTDB_REPO_ROOT/bench/results"
-	file="$DISTDB_REPO_ROOT/bench/results/copy_load-$(date -u +%Y%m%d-%H%M%S).md"
-	printf '%s\n' "$report" >"$file"
-	echo
-	printf '%s\n' "$report"
-	echo
-	echo "saved to $file"
+	bench_save_report copy_load "$report"
 }
 
 main "$@"
