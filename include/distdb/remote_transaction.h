@@ -38,6 +38,9 @@ extern bool StatementMayAutocommit(void);
  * up at the deadline.  They return false on any failure.
  */
 extern bool WaitQuietly(PGconn *conn, TimestampTz deadline);
+extern bool FlushQuietly(PGconn *conn, TimestampTz deadline);
+extern bool NextResultQuietly(PGconn *conn, TimestampTz deadline,
+							  PGresult **result);
 extern bool StopRunningCommand(NodeConnection *connection,
 							   TimestampTz deadline);
 

@@ -194,22 +194,55 @@ WaitQuietly(PGconn *conn, TimestampTz deadline)
 }
 
 /*
+ * FlushQuietly sends what libpq has queued on the connection within a
+ * deadline, without raising errors; false on failure.
+ */
+bool
+FlushQuietly(PGconn *conn, TimestampTz deadline)
+{
+	for (;;)
+	{
+		int			rc = PQflush(conn);
+
+		if (rc == 0)
+			return true;
+		if (rc < 0 || !WaitQuietly(conn, deadline) ||
+			PQconsumeInput(conn) == 0)
+			return false;
+	}
+}
+
+/*
+ * NextResultQuietly waits within a deadline for the next result of the
+ * running command, without raising errors.  Returns false when the
+ * connection failed or the deadline passed; otherwise true with *result
+ * set (NULL once the command has no more results).
+ */
+bool
+NextResultQuietly(PGconn *conn, TimestampTz deadline, PGresult **result)
+{
+	while (PQisBusy(conn))
+	{
+		if (!WaitQuietly(conn, deadline) || PQconsumeInput(conn) == 0)
+			return false;
+	}
+	*result = PQgetResult(conn);
+	return true;
+}
+
+/*
  * DrainQuietly reads and discards the results of the running command
  * within a deadline; returns false if the connection is unusable after.
  */
 static bool
 DrainQuietly(PGconn *conn, TimestampTz deadline)
 {
+	PGresult   *result;
+
 	for (;;)
 	{
-		PGresult   *result;
-
-		while (PQisBusy(conn))
-		{
-			if (!WaitQuietly(conn, deadline) || PQconsumeInput(conn) == 0)
-				return false;
-		}
-		result = PQgetResult(conn);
+		if (!NextResultQuietly(conn, deadline, &result))
+			return false;
 		if (result == NULL)
 			return true;
 		if (PQresultStatus(result) == PGRES_COPY_IN)
@@ -233,21 +266,12 @@ RunQuietly(PGconn *conn, const char *sql, TimestampTz deadline)
 	PGresult   *result;
 	bool		ok = true;
 
-	if (PQsendQuery(conn, sql) == 0)
+	if (PQsendQuery(conn, sql) == 0 || !FlushQuietly(conn, deadline))
 		return false;
-	while (PQflush(conn) == 1)
-	{
-		if (!WaitQuietly(conn, deadline) || PQconsumeInput(conn) == 0)
-			return false;
-	}
 	for (;;)
 	{
-		while (PQisBusy(conn))
-		{
-			if (!WaitQuietly(conn, deadline) || PQconsumeInput(conn) == 0)
-				return false;
-		}
-		result = PQgetResult(conn);
+		if (!NextResultQuietly(conn, deadline, &result))
+			return false;
 		if (result == NULL)
 			return ok;
 		if (PQresultStatus(result) != PGRES_COMMAND_OK)

@@ -452,14 +452,7 @@ SendQuietly(NodeConnection *connection, const char *sql, TimestampTz deadline)
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 		return false;
 	LogRemoteCommand(connection, sql);
-	if (PQsendQuery(conn, sql) == 0)
-		return false;
-	while (PQflush(conn) == 1)
-	{
-		if (!WaitQuietly(conn, deadline) || PQconsumeInput(conn) == 0)
-			return false;
-	}
-	return true;
+	return PQsendQuery(conn, sql) != 0 && FlushQuietly(conn, deadline);
 }
 
 /*
@@ -480,12 +473,8 @@ CollectQuietly(NodeConnection *connection, TimestampTz deadline,
 	{
 		PGresult   *result;
 
-		while (PQisBusy(conn))
-		{
-			if (!WaitQuietly(conn, deadline) || PQconsumeInput(conn) == 0)
-				return false;
-		}
-		result = PQgetResult(conn);
+		if (!NextResultQuietly(conn, deadline, &result))
+			return false;
 		if (result == NULL)
 			return true;
 		if (PQresultStatus(result) != PGRES_COMMAND_OK && **sqlstate == '\0')
