@@ -698,16 +698,10 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 	context.rti = rti;
 	context.placeholderRti = rti;
 
-	workerQuery = makeNode(Query);
-	workerQuery->commandType = CMD_SELECT;
-	workerQuery->querySource = QSRC_ORIGINAL;
-	workerQuery->canSetTag = true;
-	workerQuery->rtable = list_make1(copyObject(rte));
-	workerQuery->jointree = makeFromExpr(list_make1(makeNode(RangeTblRef)),
-										 query->jointree->quals ?
-										 (Node *) WorkerForm((Expr *) query->jointree->quals, &context) :
-										 NULL);
-	((RangeTblRef *) linitial(workerQuery->jointree->fromlist))->rtindex = 1;
+	workerQuery = MakeSingleTableWorkerQuery(rte,
+											 query->jointree->quals ?
+											 (Node *) WorkerForm((Expr *) query->jointree->quals, &context) :
+											 NULL);
 
 	if (groupsByDistColumn)
 	{

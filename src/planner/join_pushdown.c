@@ -270,13 +270,9 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	}
 
 	/* the shard query: SELECT <columns> FROM <join> WHERE <pushed> */
-	workerQuery = makeNode(Query);
-	workerQuery->commandType = CMD_SELECT;
-	workerQuery->querySource = QSRC_ORIGINAL;
-	workerQuery->canSetTag = true;
-	workerQuery->rtable = copyObject(query->rtable);
-	workerQuery->jointree = makeFromExpr(copyObject(joinTree->fromlist),
-										 pushed ? (Node *) make_ands_explicit(copyObject(pushed)) : NULL);
+	workerQuery = MakeWorkerQuery(copyObject(query->rtable),
+								  copyObject(joinTree->fromlist),
+								  pushed ? (Node *) make_ands_explicit(copyObject(pushed)) : NULL);
 	AddWorkerColumns(workerQuery, query, columns, 0, &columnNames,
 					 &columnVars);
 

@@ -134,6 +134,37 @@ RenumberPlaceholderColumns(Query *query, Bitmapset *relations, int walkFlags,
 }
 
 /*
+ * MakeWorkerQuery starts a shard query: SELECT (no columns yet) FROM the
+ * given items of the given range table, WHERE quals (or none).
+ */
+Query *
+MakeWorkerQuery(List *rtable, List *fromlist, Node *quals)
+{
+	Query	   *workerQuery = makeNode(Query);
+
+	workerQuery->commandType = CMD_SELECT;
+	workerQuery->querySource = QSRC_ORIGINAL;
+	workerQuery->canSetTag = true;
+	workerQuery->rtable = rtable;
+	workerQuery->jointree = makeFromExpr(fromlist, quals);
+	return workerQuery;
+}
+
+/*
+ * MakeSingleTableWorkerQuery starts the shard query of one table, which is
+ * at range table index 1 there; quals must refer to it as index 1.
+ */
+Query *
+MakeSingleTableWorkerQuery(RangeTblEntry *rte, Node *quals)
+{
+	RangeTblRef *reference = makeNode(RangeTblRef);
+
+	reference->rtindex = 1;
+	return MakeWorkerQuery(list_make1(copyObject(rte)), list_make1(reference),
+						   quals);
+}
+
+/*
  * AddWorkerColumns gives the shard query one output column per placeholder
  * column -- a constant when there is none, so that rows can be counted --
  * and returns their names and expressions for the placeholder entry.  The

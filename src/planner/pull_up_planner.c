@@ -303,14 +303,7 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 				 errmsg("whole-row and system column references to distributed tables are not supported in this query yet")));
 
 	/* the shard query: SELECT <columns> FROM table WHERE <pushed> */
-	workerQuery = makeNode(Query);
-	workerQuery->commandType = CMD_SELECT;
-	workerQuery->querySource = QSRC_ORIGINAL;
-	workerQuery->canSetTag = true;
-	workerQuery->rtable = list_make1(copyObject(rte));
-	workerQuery->jointree = makeFromExpr(list_make1(makeNode(RangeTblRef)),
-										 NULL);
-	((RangeTblRef *) linitial(workerQuery->jointree->fromlist))->rtindex = 1;
+	workerQuery = MakeSingleTableWorkerQuery(rte, NULL);
 	if (pushed != NIL)
 	{
 		Node	   *quals = (Node *) make_ands_explicit(copyObject(pushed));
