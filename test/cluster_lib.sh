@@ -96,18 +96,39 @@ distdb_pg_path() {
 }
 
 # Build the extension and install it (skipped if DISTDB_SKIP_BUILD=1).
+# Installs into the PostgreSQL of pg_config $1 when given (a private copy,
+# see distdb_private_install), else into the one distdb_pg_config names.
 distdb_build_install() {
 	if [[ "${DISTDB_SKIP_BUILD:-}" == 1 ]]; then
 		distdb_log "DISTDB_SKIP_BUILD=1: not building, using the installed distdb"
 		return 0
 	fi
-	local pg_config
+	local pg_config target
 	pg_config="$(distdb_pg_config)"
+	target="${1:-$pg_config}"
 	distdb_log "building distdb"
 	make -C "$DISTDB_REPO_ROOT" -j2 PG_CONFIG="$pg_config"
-	distdb_log "installing distdb into $("$pg_config" --pkglibdir)"
-	make -C "$DISTDB_REPO_ROOT" install PG_CONFIG="$pg_config" ||
+	distdb_log "installing distdb into $("$target" --pkglibdir)"
+	make -C "$DISTDB_REPO_ROOT" install PG_CONFIG="$target" ||
 		distdb_die "make install failed (as a non-root user the PostgreSQL directories must be writable; or run as root)"
+}
+
+# Copy the PostgreSQL installation (programs, libraries, share directory)
+# into directory $1 and print the pg_config of the copy.  PostgreSQL finds
+# its share and library directories relative to its programs, so servers
+# started from the copy load the extension installed there: a test run
+# leaves the system's PostgreSQL alone, and runs from several checkouts do
+# not replace each other's distdb.so.
+distdb_private_install() {
+	local root="$1" pg_config bindir sharedir libroot
+	pg_config="$(distdb_pg_config)"
+	bindir="$("$pg_config" --bindir)"
+	sharedir="$("$pg_config" --sharedir)"
+	libroot="$(dirname "$bindir")"
+	mkdir -p "$root$(dirname "$libroot")" "$root$(dirname "$sharedir")"
+	cp -a "$libroot" "$root$(dirname "$libroot")/"
+	cp -a "$sharedir" "$root$(dirname "$sharedir")/"
+	printf '%s\n' "$root$bindir/pg_config"
 }
 
 # Print the OS user the servers run as; as root, create the system user

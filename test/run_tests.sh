@@ -2,7 +2,9 @@
 #
 # test/run_tests.sh - the distdb test suite; this is what "make check" runs.
 #
-# Installs missing Debian packages, builds and installs distdb, starts a
+# Installs missing Debian packages, builds distdb and installs it into a
+# private copy of the PostgreSQL installation (so the system's PostgreSQL is
+# left alone and runs from several checkouts do not collide), starts a
 # throwaway cluster (coordinator + 2 workers, as an unprivileged OS user) in
 # a fresh directory under /tmp, runs the pg_regress suite
 # (test/regress_schedule, sql/*.sql vs expected/*.out) against the
@@ -196,10 +198,15 @@ run_tap() {
 main() {
 	trap cleanup EXIT
 	distdb_ensure_deps
-	distdb_build_install
 
 	WORK="$(mktemp -d /tmp/distdb-test.XXXXXX)"
 	distdb_user_dir "$WORK"
+	if [[ "${DISTDB_SKIP_BUILD:-}" != 1 ]]; then
+		local private_pg_config
+		private_pg_config="$(distdb_private_install "$WORK/install")"
+		distdb_build_install "$private_pg_config"
+		export PG_CONFIG="$private_pg_config"
+	fi
 	CLUSTER="$WORK/cluster"
 	STAGE="$WORK/src"
 	stage_sources
