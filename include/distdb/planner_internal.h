@@ -78,5 +78,6 @@ extern void AddWorkerColumns(Query *workerQuery, Query *query, List *columns,
 /* shippable.c */
 extern bool ContainsSequenceFunctions(Node *node);
 extern bool IsShippableFilter(Node *clause);
+extern bool IsTransferableOutput(List *exprs);
 
 #endif							/* DISTDB_PLANNER_INTERNAL_H */

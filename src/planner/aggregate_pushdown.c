@@ -736,7 +736,8 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 							   &newTargetList, &newHaving))
 		return NULL;
 
-	if (context.workerExprs == NIL)
+	if (context.workerExprs == NIL ||
+		!IsTransferableOutput(context.workerExprs))
 		return NULL;
 
 	/* the rewrite succeeded: change the query */
@@ -837,7 +838,9 @@ PushDownAggregationOverJoin(Query *query, DistributedPlan *joinPlan,
 	workerQuery->targetList = NIL;
 	if (!SplitAggregation(query, &context, workerQuery, distinctArgument,
 						  &newTargetList, &newHaving) ||
-		context.workerExprs == NIL || !QueryIsDeparsable(workerQuery))
+		context.workerExprs == NIL ||
+		!IsTransferableOutput(context.workerExprs) ||
+		!QueryIsDeparsable(workerQuery))
 		return NULL;
 
 	query->targetList = newTargetList;

@@ -268,6 +268,8 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	RangeTblEntry *rte;
 
 	/* joins go through join_pushdown.c, which checks co-location */
+	if (isSelect && !IsTransferableOutput(parse->targetList))
+		return NULL;
 	if (!QueryIsDeparsable(parse) || list_length(parse->rtable) != 1 ||
 		ContainsSequenceFunctions((Node *) parse))
 	{

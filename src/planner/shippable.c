@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "utils/fmgroids.h"
@@ -108,4 +109,30 @@ IsShippableFilter(Node *clause)
 	return !UnshippableWalker(clause, NULL) &&
 		!contain_volatile_functions(clause) &&
 		!ContainsSequenceFunctions(clause);
+}
+
+/*
+ * IsTransferableOutput: whether the shards can return the values of every
+ * expression in the list (expressions or target entries) to the
+ * coordinator.  Values of anonymous record types (ROW(...), or arrays of
+ * them) cannot be read back: their text form carries no column types.
+ * Such expressions are computed on the coordinator instead.
+ */
+bool
+IsTransferableOutput(List *exprs)
+{
+	ListCell   *lc;
+
+	foreach(lc, exprs)
+	{
+		Node	   *expr = lfirst(lc);
+		Oid			type;
+
+		if (IsA(expr, TargetEntry))
+			expr = (Node *) ((TargetEntry *) expr)->expr;
+		type = exprType(expr);
+		if (type == RECORDOID || type == RECORDARRAYOID)
+			return false;
+	}
+	return true;
 }
