@@ -19,7 +19,9 @@
 #include "nodes/nodeFuncs.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
+#include "miscadmin.h"
 #include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
 
 #include "distdb/connection_cache.h"
 #include "distdb/deparse.h"
@@ -40,6 +42,17 @@ typedef struct DistributedScanState
 	bool		tasksBuilt;
 	TaskExecution *execution;
 	bool		countedRows;
+
+	/*
+	 * Once a read-only scan is rescanned (the inner side of a nested loop,
+	 * a correlated subquery), its rows are kept: the shard queries do not
+	 * change between rescans, so replaying them saves a round of queries
+	 * to every shard per rescan -- and every rescan sees the same rows, as
+	 * a single statement should.
+	 */
+	Tuplestorestate *cache;		/* rows read since caching started */
+	TupleTableSlot *cacheSlot;	/* a slot for reading the cache */
+	bool		cacheComplete;	/* the execution behind the cache ended */
 } DistributedScanState;
 
 static Node *CreateDistributedScanState(CustomScan *scan);
@@ -519,6 +532,28 @@ BeginDistributedScan(CustomScanState *node, EState *estate, int eflags)
 	state->tasksBuilt = true;
 }
 
+/*
+ * CachedScanNext returns the next row of a scan whose rows are kept: from
+ * the cache while it has rows ahead, then from the execution, adding each
+ * new row to the cache.
+ */
+static TupleTableSlot *
+CachedScanNext(DistributedScanState *state, TupleTableSlot *slot)
+{
+	if (!tuplestore_ateof(state->cache) &&
+		tuplestore_gettupleslot(state->cache, true, false, state->cacheSlot))
+		return ExecCopySlot(slot, state->cacheSlot);
+	if (state->cacheComplete)
+		return NULL;
+	if (TaskExecutionNextTuple(state->execution, slot))
+	{
+		tuplestore_puttupleslot(state->cache, slot);
+		return slot;
+	}
+	state->cacheComplete = true;
+	return NULL;
+}
+
 /* the ExecScan access method: the next row from the tasks */
 static TupleTableSlot *
 DistributedScanNext(ScanState *node)
@@ -552,6 +587,8 @@ DistributedScanNext(ScanState *node)
 			ReturnRowsInStatementOrder(state->execution, rowCount);
 		}
 	}
+	if (state->cache != NULL)
+		return CachedScanNext(state, slot);
 	if (TaskExecutionNextTuple(state->execution, slot))
 		return slot;
 
@@ -585,19 +622,41 @@ EndDistributedScan(CustomScanState *node)
 	if (state->execution != NULL)
 		FinishTaskExecution(state->execution);
 	state->execution = NULL;
+	if (state->cache != NULL)
+		tuplestore_end(state->cache);
+	state->cache = NULL;
 }
 
 /*
- * ReScanDistributedScan runs the tasks again from the start.
+ * ReScanDistributedScan starts the scan again.  A read-only scan keeps its
+ * rows from the first rescan on (see DistributedScanState) and replays
+ * them; a modification runs its tasks again.
  */
 static void
 ReScanDistributedScan(CustomScanState *node)
 {
 	DistributedScanState *state = (DistributedScanState *) node;
 
-	if (state->execution != NULL)
-		FinishTaskExecution(state->execution);
-	state->execution = NULL;
+	if (state->cache != NULL)
+		tuplestore_rescan(state->cache);
+	else
+	{
+		if (state->execution != NULL)
+			FinishTaskExecution(state->execution);
+		state->execution = NULL;
+		if (state->plan->kind == DIST_PLAN_SHIP_QUERY && !state->plan->isWrite)
+		{
+			MemoryContext oldContext =
+				MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
+
+			state->cache = tuplestore_begin_heap(false, false, work_mem);
+			state->cacheSlot =
+				ExecAllocTableSlot(&node->ss.ps.state->es_tupleTable,
+								   node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+								   &TTSOpsMinimalTuple);
+			MemoryContextSwitchTo(oldContext);
+		}
+	}
 	ExecScanReScan(&node->ss);
 }
 
