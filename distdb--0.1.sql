@@ -215,3 +215,43 @@ CREATE FUNCTION distdb.distdb_clear_faults()
 	LANGUAGE C
 	AS 'MODULE_PATHNAME', 'distdb_clear_faults';
 REVOKE ALL ON FUNCTION distdb.distdb_clear_faults() FROM PUBLIC;
+
+/*
+ * Distributed deadlock detection (src/transaction/deadlock_detection.c):
+ * which distributed transaction each backend of this server works for,
+ * and the lock waits of this server that lasted at least min_wait_ms, with
+ * the distributed transactions of the waiting and the blocking backend.
+ */
+CREATE FUNCTION distdb.distdb_backend_transactions(OUT pid int, OUT transaction_id text)
+	RETURNS SETOF record
+	LANGUAGE C STRICT VOLATILE
+	AS 'MODULE_PATHNAME', 'distdb_backend_transactions';
+COMMENT ON FUNCTION distdb.distdb_backend_transactions()
+	IS 'backends of this server that work for a distributed transaction, with its id';
+
+CREATE FUNCTION distdb.distdb_lock_waits(min_wait_ms int DEFAULT 0,
+	OUT waiting_pid int, OUT waiting_transaction text,
+	OUT blocking_pid int, OUT blocking_transaction text)
+	RETURNS SETOF record
+	LANGUAGE sql STRICT VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	WITH transactions AS (SELECT * FROM distdb.distdb_backend_transactions())
+	SELECT DISTINCT w.pid, wt.transaction_id, b.pid, bt.transaction_id
+	FROM pg_locks w
+	CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS b(pid)
+	LEFT JOIN transactions wt ON wt.pid = w.pid
+	LEFT JOIN transactions bt ON bt.pid = b.pid
+	WHERE NOT w.granted
+	  AND w.waitstart <= clock_timestamp() - min_wait_ms * interval '1 millisecond'
+	$$;
+COMMENT ON FUNCTION distdb.distdb_lock_waits(int)
+	IS 'lock waits of this server that lasted at least min_wait_ms: waiting and blocking backend with their distributed transactions';
+
+CREATE FUNCTION distdb.distdb_detect_distributed_deadlocks(min_wait_ms int DEFAULT 0)
+	RETURNS int
+	LANGUAGE C STRICT
+	AS 'MODULE_PATHNAME', 'distdb_detect_distributed_deadlocks';
+COMMENT ON FUNCTION distdb.distdb_detect_distributed_deadlocks(int)
+	IS 'cancel one transaction in every distributed deadlock among the waits that lasted at least min_wait_ms; returns how many (the maintenance daemon does it every distdb.distributed_deadlock_detection_interval)';
+REVOKE ALL ON FUNCTION distdb.distdb_detect_distributed_deadlocks(int) FROM PUBLIC;

@@ -21,6 +21,7 @@
 #include "distdb/connection_cache.h"
 #include "distdb/distdb.h"
 #include "distdb/distributed_scan.h"
+#include "distdb/distributed_transaction_id.h"
 #include "distdb/maintenance_daemon.h"
 #include "distdb/metadata_cache.h"
 #include "distdb/planner.h"
@@ -38,6 +39,7 @@ int			DistdbCopyBatchBytes = 256 * 1024;
 int			DistdbNodeConnectionTimeout = 30000;
 bool		DistdbNodeParallelQuery = false;
 int			DistdbRecover2pcInterval = 5000;
+int			DistdbDeadlockDetectionInterval = 2000;
 
 void		_PG_init(void);
 
@@ -62,6 +64,7 @@ _PG_init(void)
 	InitializeMetadataCache();
 	InitializeConnectionCache();
 	InitializeRemoteTransactions();
+	InitializeDistributedTransactionIds();
 	InitializeMaintenanceDaemon();
 	RegisterDistributedScanMethods();
 
@@ -133,6 +136,15 @@ DefineSettings(void)
 							"The maintenance daemon of each database commits or rolls them back; -1 disables it.",
 							&DistdbRecover2pcInterval,
 							5000, -1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("distdb.distributed_deadlock_detection_interval",
+							"Time a lock wait lasts before distributed deadlock detection looks for a cycle through it.",
+							"The maintenance daemon checks this often and cancels the youngest transaction "
+							"of each distributed deadlock; -1 or 0 disables it.",
+							&DistdbDeadlockDetectionInterval,
+							2000, -1, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 

@@ -21,5 +21,6 @@ extern int	DistdbCopyBatchBytes;		/* distdb.copy_batch_size */
 extern int	DistdbNodeConnectionTimeout;	/* distdb.node_connection_timeout, ms */
 extern bool DistdbNodeParallelQuery;	/* distdb.node_parallel_query */
 extern int	DistdbRecover2pcInterval;	/* distdb.recover_2pc_interval, ms */
+extern int	DistdbDeadlockDetectionInterval;	/* distdb.distributed_deadlock_detection_interval, ms */
 
 #endif							/* DISTDB_H */

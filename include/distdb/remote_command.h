@@ -49,4 +49,14 @@ extern void SendRemoteCopyData(NodeConnection *connection, const char *data, int
 extern void EndRemoteCopyData(NodeConnection *connection);
 extern int64 FinishRemoteCopy(NodeConnection *connection);
 
+/*
+ * Run one command on a connection from ConnectToNodeDirect, within
+ * timeoutMs; returns its last result, raises an error if the connection
+ * is lost.
+ */
+extern PGresult *RunCommandOnDirectConnection(PGconn *conn,
+											  const char *nodeName,
+											  int nodePort, const char *sql,
+											  int timeoutMs);
+
 #endif							/* DISTDB_REMOTE_COMMAND_H */

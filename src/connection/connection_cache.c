@@ -35,6 +35,7 @@
 
 #include "distdb/connection_cache.h"
 #include "distdb/distdb.h"
+#include "distdb/distributed_transaction_id.h"
 #include "distdb/metadata_cache.h"
 #include "distdb/remote_command.h"
 
@@ -670,6 +671,7 @@ WaitForNodeSocket(NodeConnection *connection, bool forRead, bool forWrite)
 						 PG_WAIT_EXTENSION) == 1 &&
 		(event.events & WL_LATCH_SET))
 		ResetLatch(MyLatch);
+	CheckForDistributedDeadlockCancel();
 	CHECK_FOR_INTERRUPTS();
 }
 

@@ -20,6 +20,7 @@
 #include "lib/stringinfo.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "distdb/distdb.h"
 #include "distdb/remote_command.h"
@@ -450,4 +451,90 @@ FinishRemoteCopy(NodeConnection *connection)
 	if (result != NULL)
 		PQclear(result);
 	return rows;
+}
+
+/*
+ * RunCommandOnDirectConnection runs one command on a non-blocking
+ * connection outside the cache (ConnectToNodeDirect: recovery, deadlock
+ * detection) and returns its last result (the caller checks its status
+ * and clears it).  Waits serve interrupts; a lost connection or a node
+ * that does not answer within timeoutMs raises an error.
+ */
+PGresult *
+RunCommandOnDirectConnection(PGconn *conn, const char *nodeName,
+							 int nodePort, const char *sql, int timeoutMs)
+{
+	TimestampTz deadline =
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeoutMs);
+	PGresult   *last = NULL;
+	PGresult   *result;
+	bool		sending = true;
+
+	if (DistdbLogRemoteCommands)
+		ereport(NOTICE,
+				(errmsg("issuing %s", sql),
+				 errdetail("on node %s:%d", nodeName, nodePort)));
+	if (PQsendQuery(conn, sql) == 0)
+		goto lost;
+
+	for (;;)
+	{
+		long		timeout;
+		int			events;
+		int			rc;
+
+		CHECK_FOR_INTERRUPTS();
+		if (sending)
+		{
+			rc = PQflush(conn);
+			if (rc < 0)
+				goto lost;
+			sending = (rc == 1);
+		}
+		if (PQconsumeInput(conn) == 0)
+			goto lost;
+		if (!sending && !PQisBusy(conn))
+		{
+			result = PQgetResult(conn);
+			if (result == NULL)
+				break;
+			if (last != NULL)
+				PQclear(last);
+			last = result;
+			continue;
+		}
+
+		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+												  deadline);
+		if (timeout <= 0)
+		{
+			if (last != NULL)
+				PQclear(last);
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("node %s:%d did not answer within %d ms",
+							nodeName, nodePort, timeoutMs)));
+		}
+		events = WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT |
+			WL_EXIT_ON_PM_DEATH;
+		if (sending)
+			events |= WL_SOCKET_WRITEABLE;
+		rc = WaitLatchOrSocket(MyLatch, events, PQsocket(conn), timeout,
+							   PG_WAIT_EXTENSION);
+		if (rc & WL_LATCH_SET)
+			ResetLatch(MyLatch);
+	}
+	if (last == NULL)
+		goto lost;
+	return last;
+
+lost:
+	if (last != NULL)
+		PQclear(last);
+	ereport(ERROR,
+			(errcode(ERRCODE_CONNECTION_FAILURE),
+			 errmsg("lost connection to node %s:%d",
+					nodeName, nodePort),
+			 errdetail_internal("%s", pchomp(PQerrorMessage(conn)))));
+	pg_unreachable();
 }

@@ -34,6 +34,7 @@
 #include "miscadmin.h"
 
 #include "distdb/distdb.h"
+#include "distdb/distributed_transaction_id.h"
 #include "distdb/remote_transaction.h"
 #include "distdb/task_execution.h"
 
@@ -373,6 +374,7 @@ WaitForBusyConnections(TaskExecution *execution)
 			ThrowConnectionError(connectionTasks->connection);
 	}
 	pfree(events);
+	CheckForDistributedDeadlockCancel();
 	CHECK_FOR_INTERRUPTS();
 }
 

@@ -18,6 +18,10 @@
  * is durable.  A transaction that wrote on a single node keeps the plain
  * COMMIT: that node's commit is then the commit point.
  *
+ * Every remote transaction is tagged, in its BEGIN's round trip, with the
+ * local transaction's distributed transaction id, which distributed
+ * deadlock detection needs (distributed_transaction_id.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -29,6 +33,7 @@
 #include "utils/timestamp.h"
 
 #include "distdb/connection_cache.h"
+#include "distdb/distributed_transaction_id.h"
 #include "distdb/remote_command.h"
 #include "distdb/remote_transaction.h"
 #include "distdb/two_phase_commit.h"
@@ -88,7 +93,10 @@ BeginCommandFor(NodeConnection *connection)
 			appendStringInfoString(&command, "READ COMMITTED");
 		if (XactReadOnly)
 			appendStringInfoString(&command, " READ ONLY");
-		appendStringInfoChar(&command, ';');
+		/* in the same round trip: deadlock detection needs the id */
+		appendStringInfo(&command, ";SET LOCAL %s = '%s';",
+						 DISTRIBUTED_TRANSACTION_ID_GUC,
+						 CurrentDistributedTransactionIdText());
 		connection->xactDepth = 1;
 	}
 	else if (connection->xactState == REMOTE_XACT_FAILED)

@@ -50,6 +50,8 @@
 #include "distdb/connection_cache.h"
 #include "distdb/distdb.h"
 #include "distdb/metadata_catalog.h"
+#include "distdb/remote_command.h"
+#include "distdb/subtransaction_call.h"
 #include "distdb/transaction_recovery.h"
 #include "distdb/two_phase_commit.h"
 
@@ -69,8 +71,6 @@ static void RecoverNodeInSubtransaction(DistNode *node, Relation records,
 										List *commitRecords, int *finished);
 static void RecoverNode(DistNode *node, Relation records, List *commitRecords,
 						int *finished);
-static PGresult *RunRecoveryCommand(PGconn *conn, DistNode *node,
-									const char *sql);
 
 PG_FUNCTION_INFO_V1(distdb_recover_prepared_transactions);
 
@@ -170,6 +170,24 @@ ReadCommitRecords(Relation records, Snapshot snapshot)
 	return result;
 }
 
+/* arguments of RecoverNode, for CallInSubtransaction */
+typedef struct RecoverNodeArgs
+{
+	DistNode   *node;
+	Relation	records;
+	List	   *commitRecords;
+	int		   *finished;
+} RecoverNodeArgs;
+
+static void
+RecoverNodeStep(void *arg)
+{
+	RecoverNodeArgs *args = arg;
+
+	RecoverNode(args->node, args->records, args->commitRecords,
+				args->finished);
+}
+
 /*
  * RecoverNodeInSubtransaction runs RecoverNode in a subtransaction, so
  * that an error (the node is down, say) becomes a warning and undoes only
@@ -179,29 +197,11 @@ static void
 RecoverNodeInSubtransaction(DistNode *node, Relation records,
 							List *commitRecords, int *finished)
 {
-	MemoryContext oldContext = CurrentMemoryContext;
-	ResourceOwner oldOwner = CurrentResourceOwner;
+	RecoverNodeArgs args = {node, records, commitRecords, finished};
+	ErrorData  *error = CallInSubtransaction(RecoverNodeStep, &args);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldContext);
-	PG_TRY();
+	if (error != NULL)
 	{
-		RecoverNode(node, records, commitRecords, finished);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldContext);
-		CurrentResourceOwner = oldOwner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *error;
-
-		MemoryContextSwitchTo(oldContext);
-		error = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldContext);
-		CurrentResourceOwner = oldOwner;
-
 		ereport(WARNING,
 				(errcode(error->sqlerrcode),
 				 errmsg("could not recover prepared transactions on node %s:%d",
@@ -210,7 +210,6 @@ RecoverNodeInSubtransaction(DistNode *node, Relation records,
 				 errhint("The recovery is retried by distdb's maintenance daemon.")));
 		FreeErrorData(error);
 	}
-	PG_END_TRY();
 }
 
 /*
@@ -239,7 +238,9 @@ RecoverNode(DistNode *node, Relation records, List *commitRecords,
 						 "WHERE database = pg_catalog.current_database() "
 						 "AND pg_catalog.starts_with(gid, %s)",
 						 quote_literal_cstr(TwoPhaseGidPrefix()));
-		result = RunRecoveryCommand(conn, node, query);
+		result = RunCommandOnDirectConnection(conn, node->nodeName,
+											  node->nodePort, query,
+											  RECOVERY_COMMAND_TIMEOUT_MS);
 		if (PQresultStatus(result) != PGRES_TUPLES_OK)
 		{
 			char	   *message = pstrdup(PQresultErrorMessage(result));
@@ -279,7 +280,9 @@ RecoverNode(DistNode *node, Relation records, List *commitRecords,
 			command = psprintf("%s PREPARED %s",
 							   committed ? "COMMIT" : "ROLLBACK",
 							   quote_literal_cstr(gid));
-			result = RunRecoveryCommand(conn, node, command);
+			result = RunCommandOnDirectConnection(conn, node->nodeName,
+												  node->nodePort, command,
+												  RECOVERY_COMMAND_TIMEOUT_MS);
 			if (PQresultStatus(result) == PGRES_COMMAND_OK)
 			{
 				(*finished)++;
@@ -338,90 +341,4 @@ RecoverNode(DistNode *node, Relation records, List *commitRecords,
 		PQfinish(conn);
 	}
 	PG_END_TRY();
-}
-
-/*
- * RunRecoveryCommand runs one command on a recovery connection and returns
- * its last result (the caller checks its status and clears it).  Waits
- * serve interrupts; a lost connection or a node that does not answer
- * within RECOVERY_COMMAND_TIMEOUT_MS raises an error.
- */
-static PGresult *
-RunRecoveryCommand(PGconn *conn, DistNode *node, const char *sql)
-{
-	TimestampTz deadline =
-		TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-									RECOVERY_COMMAND_TIMEOUT_MS);
-	PGresult   *last = NULL;
-	PGresult   *result;
-	bool		sending = true;
-
-	if (DistdbLogRemoteCommands)
-		ereport(NOTICE,
-				(errmsg("issuing %s", sql),
-				 errdetail("on node %s:%d", node->nodeName, node->nodePort)));
-	if (PQsendQuery(conn, sql) == 0)
-		goto lost;
-
-	for (;;)
-	{
-		long		timeout;
-		int			events;
-		int			rc;
-
-		CHECK_FOR_INTERRUPTS();
-		if (sending)
-		{
-			rc = PQflush(conn);
-			if (rc < 0)
-				goto lost;
-			sending = (rc == 1);
-		}
-		if (PQconsumeInput(conn) == 0)
-			goto lost;
-		if (!sending && !PQisBusy(conn))
-		{
-			result = PQgetResult(conn);
-			if (result == NULL)
-				break;
-			if (last != NULL)
-				PQclear(last);
-			last = result;
-			continue;
-		}
-
-		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-												  deadline);
-		if (timeout <= 0)
-		{
-			if (last != NULL)
-				PQclear(last);
-			ereport(ERROR,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("node %s:%d did not answer within %d ms",
-							node->nodeName, node->nodePort,
-							RECOVERY_COMMAND_TIMEOUT_MS)));
-		}
-		events = WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT |
-			WL_EXIT_ON_PM_DEATH;
-		if (sending)
-			events |= WL_SOCKET_WRITEABLE;
-		rc = WaitLatchOrSocket(MyLatch, events, PQsocket(conn), timeout,
-							   PG_WAIT_EXTENSION);
-		if (rc & WL_LATCH_SET)
-			ResetLatch(MyLatch);
-	}
-	if (last == NULL)
-		goto lost;
-	return last;
-
-lost:
-	if (last != NULL)
-		PQclear(last);
-	ereport(ERROR,
-			(errcode(ERRCODE_CONNECTION_FAILURE),
-			 errmsg("lost connection to node %s:%d",
-					node->nodeName, node->nodePort),
-			 errdetail_internal("%s", pchomp(PQerrorMessage(conn)))));
-	pg_unreachable();
 }

@@ -6,7 +6,11 @@
  *
  * A maintenance daemon runs in each database that has distdb and finishes
  * the prepared transactions that interrupted two-phase commits left on the
- * nodes (transaction_recovery.c), every distdb.recover_2pc_interval.
+ * nodes (transaction_recovery.c), every distdb.recover_2pc_interval, and
+ * breaks distributed deadlocks (deadlock_detection.c): every
+ * distdb.distributed_deadlock_detection_interval it looks, in shared
+ * memory, for a distributed transaction of its database that has run that
+ * long and is waiting, and only then reads the lock waits of the nodes.
  *
  * Daemons are started
  * - by the launcher, a static background worker (registered from _PG_init,
@@ -17,8 +21,9 @@
  *	 restarts, every LAUNCHER_NAPTIME_MS, the daemons of known distdb
  *	 databases that exited (after an error, or to let a DROP DATABASE
  *	 through);
- * - by a backend, at its first two-phase commit, when its database has no
- *	 daemon (distdb was installed after the launcher started).
+ * - by a backend, at its first two-phase commit or remote transaction,
+ *	 when its database has no daemon (distdb was installed after the
+ *	 launcher started).
  *
  * A registry in shared memory, keyed by database oid, holds each daemon's
  * pid; a daemon claims its database's slot at start and leaves if another
@@ -61,7 +66,9 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "distdb/deadlock_detection.h"
 #include "distdb/distdb.h"
+#include "distdb/distributed_transaction_id.h"
 #include "distdb/maintenance_daemon.h"
 #include "distdb/metadata_catalog.h"
 #include "distdb/transaction_recovery.h"
@@ -107,7 +114,11 @@ static bool ClaimSlot(Oid databaseId);
 static void ReleaseSlot(int code, Datum arg);
 static void ForgetDatabase(Oid databaseId);
 static bool DatabaseWantedExclusively(void);
-static bool RunRecoveryRound(MemoryContext roundContext);
+static bool RunDaemonTask(MemoryContext roundContext, bool (*task) (void),
+						  const char *activity);
+static bool RecoveryTask(void);
+static bool DeadlockDetectionTask(void);
+static long NextDue(TimestampTz *last, int interval, bool *due);
 
 /*
  * InitializeMaintenanceDaemon installs the shared memory hooks and
@@ -449,7 +460,8 @@ DistdbMaintenanceDaemonMain(Datum arg)
 {
 	Oid			databaseId = DatumGetObjectId(arg);
 	MemoryContext roundContext;
-	TimestampTz lastRound = 0;
+	TimestampTz lastRecovery = 0;
+	TimestampTz lastDeadlockCheck = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -484,24 +496,32 @@ DistdbMaintenanceDaemonMain(Datum arg)
 
 		if (DistdbRecover2pcInterval >= 0)
 		{
-			TimestampTz due = TimestampTzPlusMilliseconds(lastRound,
-														  DistdbRecover2pcInterval);
-			TimestampTz now = GetCurrentTimestamp();
+			bool		due;
+			long		sleep = NextDue(&lastRecovery,
+										DistdbRecover2pcInterval, &due);
 
-			if (now >= due)
+			timeout = Min(timeout, sleep);
+			if (due &&
+				!RunDaemonTask(roundContext, RecoveryTask,
+							   "recovering distdb prepared transactions"))
 			{
-				if (!RunRecoveryRound(roundContext))
-				{
-					ForgetDatabase(databaseId);
-					proc_exit(0);
-				}
-				lastRound = now;
-				due = TimestampTzPlusMilliseconds(now,
-												  DistdbRecover2pcInterval);
+				ForgetDatabase(databaseId);
+				proc_exit(0);
 			}
-			timeout = Min(timeout,
-						  Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-															  due), 1));
+		}
+		if (DistdbDeadlockDetectionInterval > 0)
+		{
+			bool		due;
+			long		sleep = NextDue(&lastDeadlockCheck,
+										DistdbDeadlockDetectionInterval,
+										&due);
+
+			timeout = Min(timeout, sleep);
+			if (due &&
+				DistributedTransactionsWaiting(databaseId,
+											   DistdbDeadlockDetectionInterval))
+				(void) RunDaemonTask(roundContext, DeadlockDetectionTask,
+									 "detecting distributed deadlocks");
 		}
 
 		(void) WaitLatch(MyLatch,
@@ -512,44 +532,44 @@ DistdbMaintenanceDaemonMain(Datum arg)
 }
 
 /*
- * RunRecoveryRound runs one recovery of the prepared transactions in a
- * transaction of its own; an error is logged and the next round tries
- * again.  Returns false when the database needs no daemon: distdb is not
- * installed or has no nodes (a backend starts a daemon again at its first
- * two-phase commit).
+ * NextDue tells whether a task that runs every interval ms and last ran at
+ * *last is due now (then *last becomes now), and returns how long the
+ * daemon may sleep before it is due (again).
+ */
+static long
+NextDue(TimestampTz *last, int interval, bool *due)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	*due = (now >= TimestampTzPlusMilliseconds(*last, interval));
+	if (*due)
+		*last = now;
+	return Max(TimestampDifferenceMilliseconds(now,
+											   TimestampTzPlusMilliseconds(*last,
+																		   interval)),
+			   1);
+}
+
+/*
+ * RunDaemonTask runs one round of a task in a transaction of its own; an
+ * error is logged and the next round tries again.  Returns what the task
+ * returns (true after an error): false when the database needs no daemon.
  */
 static bool
-RunRecoveryRound(MemoryContext roundContext)
+RunDaemonTask(MemoryContext roundContext, bool (*task) (void),
+			  const char *activity)
 {
 	volatile bool needed = true;
 	MemoryContext oldContext = MemoryContextSwitchTo(roundContext);
 
 	PG_TRY();
 	{
-		Oid			schemaId;
-
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING,
-							   "recovering distdb prepared transactions");
+		pgstat_report_activity(STATE_RUNNING, activity);
 
-		/* nodes (workers) have distdb too, without any node to recover */
-		schemaId = get_namespace_oid(DISTDB_SCHEMA_NAME, true);
-		if (!OidIsValid(get_extension_oid(DISTDB_EXTENSION_NAME, true)) ||
-			!OidIsValid(schemaId) ||
-			!OidIsValid(get_relname_relid("transaction_record", schemaId)) ||
-			ReadNodeRows() == NIL)
-			needed = false;
-		else
-		{
-			int			finished = RecoverDistributedTransactions(false);
-
-			if (finished > 0)
-				ereport(LOG,
-						(errmsg("distdb maintenance daemon finished %d prepared transactions",
-								finished)));
-		}
+		needed = task();
 
 		PopActiveSnapshot();
 		CommitTransactionCommand();
@@ -567,4 +587,50 @@ RunRecoveryRound(MemoryContext roundContext)
 	MemoryContextSwitchTo(oldContext);
 	MemoryContextReset(roundContext);
 	return needed;
+}
+
+/*
+ * DistdbInstalled: whether distdb's catalogs exist in this database.
+ */
+static bool
+DistdbInstalled(void)
+{
+	Oid			schemaId = get_namespace_oid(DISTDB_SCHEMA_NAME, true);
+
+	return OidIsValid(get_extension_oid(DISTDB_EXTENSION_NAME, true)) &&
+		OidIsValid(schemaId) &&
+		OidIsValid(get_relname_relid("transaction_record", schemaId));
+}
+
+/*
+ * RecoveryTask recovers the prepared transactions.  Returns false when the
+ * database needs no daemon: distdb is not installed or has no nodes (as on
+ * the nodes themselves; a backend starts a daemon again at its first
+ * remote transaction).
+ */
+static bool
+RecoveryTask(void)
+{
+	int			finished;
+
+	if (!DistdbInstalled() || ReadNodeRows() == NIL)
+		return false;
+	finished = RecoverDistributedTransactions(false);
+	if (finished > 0)
+		ereport(LOG,
+				(errmsg("distdb maintenance daemon finished %d prepared transactions",
+						finished)));
+	return true;
+}
+
+/*
+ * DeadlockDetectionTask breaks the distributed deadlocks among the waits
+ * that lasted the detection interval.
+ */
+static bool
+DeadlockDetectionTask(void)
+{
+	if (DistdbInstalled())
+		(void) DetectDistributedDeadlocks(DistdbDeadlockDetectionInterval);
+	return true;
 }

@@ -58,4 +58,18 @@ sub shards_on
 	return split /\n/, $names;
 }
 
+# The values 1 .. $max of a table's distribution column (an integer) whose
+# shard is on one worker, in order.
+sub ids_on
+{
+	my ($class, $coordinator, $table, $worker, $max) = @_;
+	my $port = $worker->port;
+	return split /\n/, $coordinator->safe_psql('postgres', qq{
+		SELECT i FROM generate_series(1, $max) i
+		WHERE distdb.distdb_shard_index_for_value('$table', i::text) IN
+			(SELECT shardindex FROM distdb.distdb_shards
+			 WHERE table_name = '$table'::regclass AND nodeport = $port)
+		ORDER BY i});
+}
+
 1;

@@ -30,18 +30,8 @@ $coordinator->safe_psql('postgres', q{
 # ids whose shard is on worker 1, and on worker 2
 my $port1 = $worker1->port;
 my $port2 = $worker2->port;
-sub ids_on
-{
-	my ($port) = @_;
-	return split /\n/, $coordinator->safe_psql('postgres', qq{
-		SELECT i FROM generate_series(1, 400) i
-		WHERE distdb.distdb_shard_index_for_value('items', i::text) IN
-			(SELECT shardindex FROM distdb.distdb_shards
-			 WHERE table_name = 'items'::regclass AND nodeport = $port)
-		ORDER BY i});
-}
-my @ids1 = ids_on($port1);
-my @ids2 = ids_on($port2);
+my @ids1 = DistdbTestCluster->ids_on($coordinator, 'items', $worker1, 400);
+my @ids2 = DistdbTestCluster->ids_on($coordinator, 'items', $worker2, 400);
 ok(@ids1 > 20 && @ids2 > 20, 'ids on both workers');
 
 # the statements of a transaction writing row pair $n (one row per worker)

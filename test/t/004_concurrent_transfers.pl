@@ -28,9 +28,9 @@ $coordinator->safe_psql('postgres', qq{
 });
 
 # A transfer of a random amount from account a to another account b.  The
-# two rows are updated in id order, so that two transfers never wait for
-# each other on different nodes (distdb has no distributed deadlock
-# detection yet).
+# two rows are updated in id order, so that two transfers never deadlock
+# across nodes (distributed deadlock detection would cancel one of them:
+# see 005_distributed_deadlock.pl).
 my $script = "${PostgreSQL::Test::Utils::tmp_check}/transfer.sql";
 open my $fh, '>', $script or die "could not write $script: $!";
 print $fh <<"EOF";

@@ -1,0 +1,199 @@
+# Distributed deadlock detection.  Two transactions lock rows on two
+# workers in opposite order: each worker sees one backend waiting for an
+# idle one, which PostgreSQL's own detector cannot break.  distdb's
+# maintenance daemon finds the cycle across the nodes and cancels the
+# younger transaction with SQLSTATE 40P01; the other one commits.  Then the
+# same with one of the waits on a lock of the coordinator itself (the
+# victim is interrupted in a local lock wait), and with three transactions
+# in a cycle over both workers.  Nothing stays waiting and no prepared
+# transaction is left.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Utils;
+use Test::More;
+use DistdbTestCluster;
+
+my ($coordinator, $worker1, $worker2) = DistdbTestCluster->start(2);
+$coordinator->append_conf('postgresql.conf', qq{
+distdb.distributed_deadlock_detection_interval = 500ms
+});
+$coordinator->reload;
+
+$coordinator->safe_psql('postgres', q{
+	CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);
+	INSERT INTO accounts SELECT i, 1000 FROM generate_series(1, 100) i;
+	SELECT distdb.create_distributed_table('accounts', 'id', 8);
+	CREATE TABLE local_counters (id int PRIMARY KEY, value int NOT NULL);
+	INSERT INTO local_counters VALUES (1, 0);
+});
+
+# ids whose shard is on each worker
+my @ids1 = DistdbTestCluster->ids_on($coordinator, 'accounts', $worker1, 100);
+my @ids2 = DistdbTestCluster->ids_on($coordinator, 'accounts', $worker2, 100);
+ok(@ids1 >= 4 && @ids2 >= 2, 'ids on both workers');
+
+# a session on the coordinator that keeps going after errors and shows
+# their SQLSTATE
+sub session
+{
+	my $session = $coordinator->background_psql('postgres',
+		on_error_stop => 0);
+	$session->query_safe('\set VERBOSITY verbose');
+	return $session;
+}
+
+# send statements to a session without waiting for them
+sub send_sql
+{
+	my ($session, $sql) = @_;
+	$session->{stdin} .= "$sql\n";
+	$session->{run}->pump_nb;
+}
+
+# wait until a node has $count lock waits
+sub wait_for_lock_waits
+{
+	my ($node, $count) = @_;
+	$node->poll_query_until('postgres',
+		"SELECT count(*) >= $count FROM pg_locks WHERE NOT granted")
+	  or die 'the expected lock waits did not happen on ' . $node->name;
+}
+
+# wait until one of the sessions prints a line matching $pattern on stdout
+# or stderr; returns the session's index
+sub wait_for_output
+{
+	my ($pattern, @sessions) = @_;
+	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
+	while (time() < $deadline)
+	{
+		for my $i (0 .. $#sessions)
+		{
+			my $session = $sessions[$i];
+			$session->{run}->pump_nb;
+			return $i
+			  if $session->{stdout} =~ $pattern
+			  || $session->{stderr} =~ $pattern;
+		}
+		select(undef, undef, undef, 0.1);
+	}
+	die "no session printed $pattern";
+}
+
+sub balance
+{
+	my ($id) = @_;
+	return $coordinator->safe_psql('postgres',
+		"SELECT balance FROM accounts WHERE id = $id");
+}
+
+# the sum of the balances: transfers keep it, the older transaction of
+# case 2 adds 5
+my $total = 100000;
+
+sub nothing_left_behind
+{
+	my ($what) = @_;
+	foreach my $worker ($worker1, $worker2)
+	{
+		is($worker->safe_psql('postgres',
+			'SELECT count(*) FROM pg_prepared_xacts'),
+			0, "$what: no prepared transaction on " . $worker->name);
+		is($worker->safe_psql('postgres',
+			'SELECT count(*) FROM pg_locks WHERE NOT granted'),
+			0, "$what: no lock wait left on " . $worker->name);
+	}
+	is($coordinator->safe_psql('postgres',
+		'SELECT sum(balance), count(*) FROM accounts'),
+		"$total|100", "$what: the total is as expected");
+}
+
+my $deadlock = qr/ERROR:  40P01: canceling the transaction since it was involved in a distributed deadlock/;
+
+# 1. two transactions, rows on two workers locked in opposite order
+{
+	my ($a, $b) = ($ids1[0], $ids2[0]);
+	my $s1 = session();
+	my $s2 = session();
+	$s1->query_safe("BEGIN; UPDATE accounts SET balance = balance - 10 WHERE id = $a;");
+	$s2->query_safe("BEGIN; UPDATE accounts SET balance = balance - 20 WHERE id = $b;");
+	send_sql($s1, "UPDATE accounts SET balance = balance + 10 WHERE id = $b;\n\\echo s1 updated");
+	wait_for_lock_waits($worker2, 1);
+	send_sql($s2, "UPDATE accounts SET balance = balance + 20 WHERE id = $a;\n\\echo s2 updated");
+
+	my $victim = wait_for_output($deadlock, $s1, $s2);
+	is($victim, 1, 'the younger transaction is cancelled with a deadlock error');
+	wait_for_output(qr/s1 updated/, $s1);
+	unlike($s1->{stderr}, qr/ERROR/, 'the older transaction goes on');
+	$s1->query_safe('COMMIT');
+	$s2->query('ROLLBACK');
+	is(balance($a) . ',' . balance($b), '990,1010',
+		'the older transaction committed, the younger left nothing');
+	$s1->quit;
+	$s2->quit;
+	nothing_left_behind('two workers');
+}
+
+# 2. one wait is for a lock on the coordinator: the younger transaction
+# waits there, and is interrupted in that lock wait
+{
+	my $a = $ids1[1];
+	my $s1 = session();
+	my $s2 = session();
+	$s1->query_safe('BEGIN; UPDATE local_counters SET value = value + 1 WHERE id = 1;');
+	$s2->query_safe("BEGIN; UPDATE accounts SET balance = balance - 5 WHERE id = $a;");
+	send_sql($s1, "UPDATE accounts SET balance = balance + 5 WHERE id = $a;\n\\echo s1 updated");
+	wait_for_lock_waits($worker1, 1);
+	send_sql($s2, "UPDATE local_counters SET value = value + 100 WHERE id = 1;\n\\echo s2 updated");
+
+	my $victim = wait_for_output($deadlock, $s1, $s2);
+	is($victim, 1, 'the transaction waiting on the coordinator is cancelled');
+	wait_for_output(qr/s1 updated/, $s1);
+	$s1->query_safe('COMMIT');
+	$s2->query('ROLLBACK');
+	is(balance($a), '1005', 'the older transaction committed');
+	$total += 5;
+	is($coordinator->safe_psql('postgres',
+		'SELECT value FROM local_counters WHERE id = 1'), '1',
+		'the younger left nothing on the coordinator');
+	$s1->quit;
+	$s2->quit;
+	nothing_left_behind('coordinator lock');
+}
+
+# 3. three transactions in a cycle over both workers: one is cancelled, the
+# other two finish
+{
+	my ($a, $b, $c) = ($ids1[2], $ids2[1], $ids1[3]);
+	my @s = (session(), session(), session());
+	my @rows = ($a, $b, $c);
+	for my $i (0 .. 2)
+	{
+		$s[$i]->query_safe("BEGIN; UPDATE accounts SET balance = balance - 1 WHERE id = $rows[$i];");
+	}
+	for my $i (0 .. 2)
+	{
+		my $next = $rows[ ($i + 1) % 3 ];
+		send_sql($s[$i], "UPDATE accounts SET balance = balance + 1 WHERE id = $next;\n\\echo s$i updated");
+		# s0 waits on worker 2, s1 on worker 1
+		wait_for_lock_waits($i == 0 ? $worker2 : $worker1, 1) if $i < 2;
+	}
+	my $victim = wait_for_output($deadlock, @s);
+	is($victim, 2, 'the youngest of three transactions is cancelled');
+	wait_for_output(qr/s1 updated/, $s[1]);
+	$s[1]->query_safe('COMMIT');
+	wait_for_output(qr/s0 updated/, $s[0]);
+	$s[0]->query_safe('COMMIT');
+	$s[2]->query('ROLLBACK');
+	$_->quit for @s;
+	is(join(',', map { balance($_) } @rows), '999,1000,1001',
+		'the two others committed, the youngest left nothing');
+	nothing_left_behind('three transactions');
+}
+
+# the daemon logged what it did
+like(slurp_file($coordinator->logfile), qr/distributed deadlock detected/,
+	'the detection is logged');
+
+done_testing();
