@@ -255,3 +255,68 @@ CREATE FUNCTION distdb.distdb_detect_distributed_deadlocks(min_wait_ms int DEFAU
 COMMENT ON FUNCTION distdb.distdb_detect_distributed_deadlocks(int)
 	IS 'cancel one transaction in every distributed deadlock among the waits that lasted at least min_wait_ms; returns how many (the maintenance daemon does it every distdb.distributed_deadlock_detection_interval)';
 REVOKE ALL ON FUNCTION distdb.distdb_detect_distributed_deadlocks(int) FROM PUBLIC;
+
+/*
+ * Testing aid: the definition of a table (columns, constraints, indexes)
+ * in a form that reads the same on every node; the workers have it too,
+ * so distdb_shard_definitions can compare each shard with the
+ * coordinator's table (src/operations/shard_definitions.c).  Defaults
+ * taking values from a sequence are left out: shards never have them.
+ */
+CREATE FUNCTION distdb.distdb_relation_definition(rel regclass,
+		OUT kind text, OUT name text, OUT definition text,
+		OUT referenced regclass)
+	RETURNS SETOF record
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog
+	AS $$
+	SELECT kind, name, definition, referenced FROM (
+		SELECT 'column' AS kind, a.attname::text AS name,
+			   format_type(a.atttypid, a.atttypmod)
+			   || CASE WHEN a.attcollation <> t.typcollation
+					   THEN ' COLLATE ' || a.attcollation::regcollation::text
+					   ELSE '' END
+			   || CASE WHEN a.attgenerated = 's'
+					   THEN ' GENERATED ALWAYS AS ('
+							|| pg_get_expr(d.adbin, d.adrelid) || ') STORED'
+					   WHEN d.adbin IS NOT NULL
+							AND pg_get_expr(d.adbin, d.adrelid) !~ '\mnextval\('
+					   THEN ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid)
+					   ELSE '' END
+			   || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+				   AS definition,
+			   NULL::regclass AS referenced, 1 AS kind_order, a.attnum AS position
+		FROM pg_attribute a
+		JOIN pg_type t ON t.oid = a.atttypid
+		LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+		WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+		UNION ALL
+		SELECT 'constraint', c.conname::text,
+			   CASE WHEN c.contype = 'f'
+					THEN replace(pg_get_constraintdef(c.oid),
+								 ' ' || c.confrelid::regclass::text || '(',
+								 ' <referenced>(')
+					ELSE pg_get_constraintdef(c.oid) END,
+			   CASE WHEN c.contype = 'f' THEN c.confrelid::regclass END, 2, 0
+		FROM pg_constraint c
+		WHERE c.conrelid = rel
+		UNION ALL
+		SELECT 'index', ic.relname::text,
+			   CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END
+			   || 'USING ' || substring(pg_get_indexdef(i.indexrelid) FROM ' USING (.*)$')
+			   || CASE WHEN i.indisvalid THEN '' ELSE ' (invalid)' END,
+			   NULL, 3, 0
+		FROM pg_index i
+		JOIN pg_class ic ON ic.oid = i.indexrelid
+		WHERE i.indrelid = rel
+	) definitions
+	ORDER BY kind_order, position, name
+	$$;
+
+/* Testing aid: every shard's definition on every node next to the coordinator's */
+CREATE FUNCTION distdb.distdb_shard_definitions("table" regclass,
+		OUT nodeid int, OUT shardid bigint, OUT kind text, OUT name text,
+		OUT shard_definition text, OUT coordinator_definition text)
+	RETURNS SETOF record
+	LANGUAGE C STRICT
+	AS 'MODULE_PATHNAME', 'distdb_shard_definitions';

@@ -77,3 +77,35 @@ BEGIN
 	END LOOP;
 END
 $fn$;
+
+-- check_shards(t) compares every shard of t on every node with the
+-- coordinator's table (distdb_shard_definitions: columns, constraints,
+-- indexes) and prints how many shard placements match, or each difference
+CREATE FUNCTION regress.check_shards(t regclass) RETURNS SETOF text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	r record;
+	differences int := 0;
+BEGIN
+	FOR r IN
+		SELECT s.shardindex, d.nodeid, d.kind, d.name, d.shard_definition,
+			   d.coordinator_definition
+		FROM distdb.distdb_shard_definitions(t) d
+		JOIN distdb.shard s ON s.shardid = d.shardid
+		WHERE d.shard_definition IS DISTINCT FROM d.coordinator_definition
+		ORDER BY s.shardindex, d.nodeid, d.kind, d.name
+	LOOP
+		differences := differences + 1;
+		RETURN NEXT format('shard %s on node %s: %s %s is %s, on the coordinator %s',
+						   r.shardindex, r.nodeid, r.kind, r.name,
+						   coalesce(r.shard_definition, 'missing'),
+						   coalesce(r.coordinator_definition, 'missing'));
+	END LOOP;
+	IF differences = 0 THEN
+		RETURN NEXT format('%s: %s shard placements match', t,
+						   (SELECT count(*) FROM distdb.placement p
+							JOIN distdb.shard s ON s.shardid = p.shardid
+							WHERE s.logicalrelid = t));
+	END IF;
+END
+$fn$;

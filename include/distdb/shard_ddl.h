@@ -10,6 +10,7 @@
 #ifndef DISTDB_SHARD_DDL_H
 #define DISTDB_SHARD_DDL_H
 
+#include "access/attnum.h"
 #include "nodes/pg_list.h"
 
 /* the commands (char *) that create shard shardId of relid on a worker */
@@ -32,19 +33,39 @@ extern char *ShardAclCommandString(Oid relid, int64 shardId);
 extern char *ShardObjectName(const char *name, int64 shardId);
 
 /*
+ * search_path set to pg_catalog while expressions are deparsed for the
+ * shards; BeginShardDeparse returns the level to give EndShardDeparse
+ */
+extern int	BeginShardDeparse(void);
+extern void EndShardDeparse(int gucNestLevel);
+
+/* CREATE INDEX [CONCURRENTLY] of an index on one shard; NULL if not valid */
+extern char *ShardIndexCreateCommand(Oid indexOid, int64 shardId,
+									 bool concurrently);
+
+/* a column as the shards define it: "name type [COLLATE] [DEFAULT] [NOT NULL]" */
+extern char *ShardColumnDefinition(Oid relid, AttrNumber attnum);
+
+/* a column's default as the shards have it (deparsed), or NULL for none */
+extern char *ShardColumnDefault(Oid relid, AttrNumber attnum);
+
+/* the command that creates a schema on a worker if it is missing */
+extern char *ShardSchemaCreateCommand(Oid namespaceId);
+
+/*
  * Claim one connection to each node of nodeIds (an int list without
  * duplicates), establish them and open remote transactions, in parallel.
  * The result holds the NodeConnection of each node in the order of nodeIds.
  */
 extern List *StartNodeTransactions(List *nodeIds);
 
+/*
+ * the text form of an array of int8 (values are int64 *, isInt64) or text
+ * (values are char *), to send as one parameter (shard_info_functions.c)
+ */
+extern char *ArrayLiteral(List *values, Oid elementType, bool isInt64);
+
 /* release connections claimed by StartNodeTransactions */
 extern void ReleaseNodeConnectionList(List *connections);
-
-/*
- * Run commands (char *, commands[i] on node nodeIds[i]) in the remote
- * transactions of the nodes, all nodes in parallel.
- */
-extern void ExecuteCommandsOnNodes(List *nodeIds, List *commands);
 
 #endif							/* DISTDB_SHARD_DDL_H */

@@ -23,9 +23,10 @@
  *	  undone if the transaction aborts.  ALTER DEFAULT PRIVILEGES is not
  *	  carried to the workers: shards get their privileges from the table
  *	  when they are created (src/operations/shard_ddl.c);
+ *	- CREATE INDEX, DROP INDEX and REINDEX run on every shard too
+ *	  (ddl_propagation.c and the planners it calls);
  *	- every other DDL that would change a distributed table's definition
- *	  (ALTER TABLE, CREATE INDEX, renames, triggers, policies, ...) is
- *	  refused, so the shell never diverges from its shards, and so are
+ *	  (triggers, policies, ...) is refused, so the shell never diverges from its shards, and so are
  *	  DROP SCHEMA ... CASCADE, DROP OWNED and REASSIGN OWNED when they would
  *	  drop or give away a distributed table.
  *
@@ -53,6 +54,7 @@
 #include "utils/lsyscache.h"
 
 #include "distdb/copy_from.h"
+#include "distdb/ddl_propagation.h"
 #include "distdb/distdb.h"
 #include "distdb/metadata_cache.h"
 #include "distdb/metadata_catalog.h"
@@ -61,13 +63,6 @@
 
 /* the hook that was installed before distdb's */
 ProcessUtility_hook_type PrevProcessUtilityHook = NULL;
-
-/* one command per node, about the shards the node holds */
-typedef struct ShardCommandBatch
-{
-	List	   *nodeIds;		/* int */
-	List	   *commands;		/* char *, commands[i] for nodeIds[i] */
-} ShardCommandBatch;
 
 static void CallPreviousProcessUtility(PlannedStmt *pstmt,
 									   const char *queryString,
@@ -93,7 +88,6 @@ static List *DistributedTablesOfList(List *relations);
 static ShardCommandBatch *BuildShardCommands(List *relids,
 											 const char *commandPrefix,
 											 const char *commandSuffix);
-static void ExecuteShardCommands(ShardCommandBatch *batch);
 static void PropagateGrant(GrantStmt *stmt);
 static List *DistributedTablesInSchemas(List *schemaNames);
 static char *GrantCommandPrefix(GrantStmt *stmt, const char *objectKind);
@@ -115,11 +109,22 @@ DistdbProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					 DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
+	DistributedDdl *ddl;
 
 	if (!MayTouchDistributedTables(parsetree) || !DistdbMetadataAvailable())
 	{
 		CallPreviousProcessUtility(pstmt, queryString, readOnlyTree, context,
 								   params, queryEnv, dest, qc);
+		return;
+	}
+
+	/* DDL carried to the shards (ddl_propagation.c) */
+	ddl = PlanDistributedDdl(parsetree);
+	if (ddl != NULL)
+	{
+		CallPreviousProcessUtility(pstmt, queryString, readOnlyTree, context,
+								   params, queryEnv, dest, qc);
+		FinishDistributedDdl(ddl);
 		return;
 	}
 
@@ -137,7 +142,7 @@ DistdbProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				batch = PrepareDrop((DropStmt *) parsetree, parsetree);
 				CallPreviousProcessUtility(pstmt, queryString, readOnlyTree,
 										   context, params, queryEnv, dest, qc);
-				ExecuteShardCommands(batch);
+				ExecuteShardCommandBatch(batch);
 				return;
 			}
 
@@ -149,7 +154,7 @@ DistdbProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				/* the local TRUNCATE checks privileges and takes the locks */
 				CallPreviousProcessUtility(pstmt, queryString, readOnlyTree,
 										   context, params, queryEnv, dest, qc);
-				ExecuteShardCommands(BuildShardCommands(relids,
+				ExecuteShardCommandBatch(BuildShardCommands(relids,
 														"TRUNCATE TABLE",
 														NULL));
 				return;
@@ -598,8 +603,8 @@ FindDistributedTable(const char *sql, Oid argType, Datum arg)
  * PrepareDrop does distdb's part of a DROP before PostgreSQL's: for DROP
  * TABLE it deletes the metadata of distributed tables and returns the
  * commands that drop their shards, to run after the local DROP; DROP
- * INDEX of a distributed table's index and DROP SCHEMA ... CASCADE of a
- * schema with distributed tables are refused.  It returns NULL when there
+ * SCHEMA ... CASCADE of a schema with distributed tables is refused (DROP
+ * INDEX: index_commands.c).  It returns NULL when there
  * is nothing to do on the workers.
  */
 static ShardCommandBatch *
@@ -611,12 +616,6 @@ PrepareDrop(DropStmt *stmt, Node *parsetree)
 	{
 		case OBJECT_TABLE:
 			return DropDistributedTables(stmt);
-
-		case OBJECT_INDEX:
-			foreach(cell, stmt->objects)
-				ErrorIfDistributedRangeVar(makeRangeVarFromNameList((List *) lfirst(cell)),
-										   parsetree);
-			break;
 
 		case OBJECT_SCHEMA:
 			/* without CASCADE, PostgreSQL refuses to drop a non-empty schema */
@@ -719,11 +718,11 @@ static ShardCommandBatch *
 BuildShardCommands(List *relids, const char *commandPrefix,
 				   const char *commandSuffix)
 {
-	ShardCommandBatch *batch = palloc0(sizeof(ShardCommandBatch));
+	ShardCommandBatch *batch = NewShardCommandBatch();
 	List	   *nodeIds = NIL;
 	List	   *nodeCommands = NIL;
-	List	   *commandStrings = NIL;
 	ListCell   *cell;
+	ListCell   *commandCell;
 
 	foreach(cell, relids)
 	{
@@ -770,33 +769,16 @@ BuildShardCommands(List *relids, const char *commandPrefix,
 		}
 	}
 
-	foreach(cell, nodeCommands)
+	forboth(cell, nodeIds, commandCell, nodeCommands)
 	{
-		StringInfo	command = (StringInfo) lfirst(cell);
+		StringInfo	command = (StringInfo) lfirst(commandCell);
 
 		if (commandSuffix != NULL)
 			appendStringInfoString(command, commandSuffix);
-		commandStrings = lappend(commandStrings, command->data);
+		AddNodeCommand(batch, lfirst_int(cell), command->data);
 	}
 
-	batch->nodeIds = nodeIds;
-	batch->commands = commandStrings;
-
 	return batch;
-}
-
-
-/*
- * ExecuteShardCommands runs a batch from BuildShardCommands inside the
- * remote transactions, all nodes in parallel.
- */
-static void
-ExecuteShardCommands(ShardCommandBatch *batch)
-{
-	if (batch == NULL || batch->nodeIds == NIL)
-		return;
-
-	ExecuteCommandsOnNodes(batch->nodeIds, batch->commands);
 }
 
 
@@ -826,13 +808,13 @@ PropagateGrant(GrantStmt *stmt)
 
 		batch = BuildShardCommands(relids, GrantCommandPrefix(stmt, "TABLE"),
 								   GrantCommandSuffix(stmt));
-		ExecuteShardCommands(batch);
+		ExecuteShardCommandBatch(batch);
 	}
 	else if (stmt->objtype == OBJECT_SCHEMA &&
 			 stmt->targtype == ACL_TARGET_OBJECT)
 	{
 		StringInfoData schemaList;
-		List	   *commands = NIL;
+		ShardCommandBatch *schemaBatch = NewShardCommandBatch();
 		ListCell   *cell;
 
 		/* the schemas with distributed tables, and those tables */
@@ -858,13 +840,12 @@ PropagateGrant(GrantStmt *stmt)
 		/* every node holding one of their shards has the schema */
 		batch = BuildShardCommands(relids, "", NULL);
 		foreach(cell, batch->nodeIds)
-			commands = lappend(commands,
-							   psprintf("%s %s%s",
-										GrantCommandPrefix(stmt, "SCHEMA"),
-										schemaList.data,
-										GrantCommandSuffix(stmt)));
-		batch->commands = commands;
-		ExecuteShardCommands(batch);
+			AddNodeCommand(schemaBatch, lfirst_int(cell),
+						   psprintf("%s %s%s",
+									GrantCommandPrefix(stmt, "SCHEMA"),
+									schemaList.data,
+									GrantCommandSuffix(stmt)));
+		ExecuteShardCommandBatch(schemaBatch);
 	}
 }
 

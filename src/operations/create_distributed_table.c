@@ -50,6 +50,7 @@
 #include "utils/typcache.h"
 
 #include "distdb/connection_cache.h"
+#include "distdb/ddl_propagation.h"
 #include "distdb/distdb.h"
 #include "distdb/metadata_cache.h"
 #include "distdb/metadata_catalog.h"
@@ -493,18 +494,20 @@ CheckUniqueIndexes(Relation rel, DistributionColumn *column)
 
 
 /*
- * CheckUniqueIndex checks one unique or exclusion index.  For exclusion
- * constraints the distribution column must also be compared with its
- * type's equality operator, or rows of different shards could conflict.
+ * UniqueIndexIncludesColumn tells whether a unique or exclusion index can
+ * be enforced shard by shard: the column it is distributed by, attnum of
+ * type typeId, is one of its key columns and, for an exclusion index, is
+ * compared with the type's equality operator (otherwise *wrongOperator is
+ * set), so that two rows can only conflict within one shard.
  */
-static void
-CheckUniqueIndex(Relation rel, Relation indexRel, DistributionColumn *column)
+bool
+UniqueIndexIncludesColumn(Relation indexRel, AttrNumber attnum, Oid typeId,
+						  bool *wrongOperator)
 {
 	Form_pg_index index = indexRel->rd_index;
-	Oid			constraintOid = get_index_constraint(RelationGetRelid(indexRel));
-	const char *indexName = RelationGetRelationName(indexRel);
 	int			keyno;
 
+	*wrongOperator = false;
 	for (keyno = 0; keyno < index->indnkeyatts; keyno++)
 	{
 		Oid		   *operators;
@@ -512,17 +515,42 @@ CheckUniqueIndex(Relation rel, Relation indexRel, DistributionColumn *column)
 		uint16	   *strategies;
 		TypeCacheEntry *typeEntry;
 
-		if (index->indkey.values[keyno] != column->attnum)
+		if (index->indkey.values[keyno] != attnum)
 			continue;
 
 		if (!index->indisexclusion)
-			return;
+			return true;
 
 		RelationGetExclusionInfo(indexRel, &operators, &procs, &strategies);
-		typeEntry = lookup_type_cache(column->typeId, TYPECACHE_EQ_OPR);
+		typeEntry = lookup_type_cache(typeId, TYPECACHE_EQ_OPR);
 		if (operators[keyno] == typeEntry->eq_opr)
-			return;
+			return true;
 
+		*wrongOperator = true;
+		return false;
+	}
+
+	return false;
+}
+
+
+/*
+ * CheckUniqueIndex checks one unique or exclusion index.  For exclusion
+ * constraints the distribution column must also be compared with its
+ * type's equality operator, or rows of different shards could conflict.
+ */
+static void
+CheckUniqueIndex(Relation rel, Relation indexRel, DistributionColumn *column)
+{
+	Oid			constraintOid = get_index_constraint(RelationGetRelid(indexRel));
+	const char *indexName = RelationGetRelationName(indexRel);
+	bool		wrongOperator;
+
+	if (UniqueIndexIncludesColumn(indexRel, column->attnum, column->typeId,
+								  &wrongOperator))
+		return;
+
+	if (wrongOperator)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
 				 errmsg("cannot distribute table \"%s\" by column \"%s\"",
@@ -530,7 +558,6 @@ CheckUniqueIndex(Relation rel, Relation indexRel, DistributionColumn *column)
 				 errdetail("Exclusion constraint \"%s\" does not compare the distribution column with the equality operator.",
 						   indexName),
 				 errhint("Exclusion constraints must use = on the distribution column.")));
-	}
 
 	if (OidIsValid(constraintOid))
 		ereport(ERROR,

@@ -24,7 +24,7 @@
  * A schema other than public is created on the worker if missing; when
  * distdb creates it, it also grants the coordinator schema's privileges
  * there and, when run by a superuser, gives it the coordinator schema's
- * owner (see ShardSchemaCommand).
+ * owner (see ShardSchemaCreateCommand).
  *
  * Left out on purpose: defaults that call nextval() and identity
  * properties (sequences live on the coordinator, which always sends the
@@ -42,6 +42,7 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "catalog/dependency.h"
+#include "catalog/index.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
@@ -111,13 +112,12 @@ static List *ShardIndexCommands(Relation rel, const char *shardName,
 								int64 shardId, List *deparseContext);
 static char *ShardIndexCommand(Relation rel, Oid indexOid,
 							   const char *shardName, int64 shardId,
-							   List *deparseContext);
+							   List *deparseContext, bool concurrently);
 static Node *IndexCatalogExpression(Relation indexRel, AttrNumber attnum);
 static void AppendIndexKey(StringInfo buf, Relation rel, Relation indexRel,
 						   oidvector *indclass, int keyno, Node *expression,
 						   List *deparseContext);
 static void AppendReloptions(StringInfo buf, Oid relid);
-static char *ShardSchemaCommand(Oid namespaceId);
 static List *AclItemGrantCommands(List *commands, AclItem *item,
 								  Oid ownerId, const char *target,
 								  const char *columnName);
@@ -147,10 +147,7 @@ ShardCreateCommandList(Oid relid, int64 shardId)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel))));
 
-	/* every name outside pg_catalog must come out schema-qualified */
-	gucNestLevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	gucNestLevel = BeginShardDeparse();
 
 	deparseContext = deparse_context_for(RelationGetRelationName(rel), relid);
 
@@ -160,7 +157,7 @@ ShardCreateCommandList(Oid relid, int64 shardId)
 	 */
 	if (strcmp(schemaName, "public") != 0)
 		commands = lappend(commands,
-						   ShardSchemaCommand(RelationGetNamespace(rel)));
+						   ShardSchemaCreateCommand(RelationGetNamespace(rel)));
 
 	commands = lappend(commands,
 					   CreateShardTableCommand(rel, shardName, shardId,
@@ -172,11 +169,122 @@ ShardCreateCommandList(Oid relid, int64 shardId)
 					   psprintf("ALTER TABLE %s OWNER TO %s", shardName,
 								quote_identifier(ownerName)));
 
-	AtEOXact_GUC(true, gucNestLevel);
+	EndShardDeparse(gucNestLevel);
 
 	relation_close(rel, NoLock);
 
 	return commands;
+}
+
+
+/*
+ * BeginShardDeparse sets search_path to pg_catalog until EndShardDeparse,
+ * so that expressions deparsed for a shard name every object outside
+ * pg_catalog with its schema, and mean the same on a worker.  It returns
+ * the GUC nest level to pass to EndShardDeparse.
+ */
+int
+BeginShardDeparse(void)
+{
+	int			gucNestLevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return gucNestLevel;
+}
+
+
+/*
+ * EndShardDeparse restores the search_path BeginShardDeparse changed.
+ */
+void
+EndShardDeparse(int gucNestLevel)
+{
+	AtEOXact_GUC(true, gucNestLevel);
+}
+
+
+/*
+ * ShardIndexCreateCommand returns CREATE INDEX [CONCURRENTLY] for index
+ * indexOid of a table on shard shardId of that table, built from the
+ * catalogs like the indexes of a new shard, or NULL when the index is not
+ * valid.
+ */
+char *
+ShardIndexCreateCommand(Oid indexOid, int64 shardId, bool concurrently)
+{
+	Oid			relid = IndexGetRelation(indexOid, false);
+	Relation	rel = relation_open(relid, AccessShareLock);
+	char	   *shardName = QualifiedShardName(relid, shardId);
+	int			gucNestLevel = BeginShardDeparse();
+	List	   *deparseContext;
+	char	   *command;
+
+	deparseContext = deparse_context_for(RelationGetRelationName(rel), relid);
+	command = ShardIndexCommand(rel, indexOid, shardName, shardId,
+								deparseContext, concurrently);
+
+	EndShardDeparse(gucNestLevel);
+	relation_close(rel, NoLock);
+
+	return command;
+}
+
+
+/*
+ * ShardColumnDefinition returns the definition of column attnum of a
+ * table as a shard has it ("name type [COLLATE c] [DEFAULT e] [NOT
+ * NULL]"), for ALTER TABLE ... ADD COLUMN on the shards.
+ */
+char *
+ShardColumnDefinition(Oid relid, AttrNumber attnum)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	int			gucNestLevel = BeginShardDeparse();
+	List	   *deparseContext;
+	StringInfoData buf;
+
+	deparseContext = deparse_context_for(RelationGetRelationName(rel), relid);
+	initStringInfo(&buf);
+	AppendColumnDefinition(&buf, rel,
+						   TupleDescAttr(RelationGetDescr(rel), attnum - 1),
+						   deparseContext);
+
+	EndShardDeparse(gucNestLevel);
+	relation_close(rel, NoLock);
+
+	return buf.data;
+}
+
+
+/*
+ * ShardColumnDefault returns the default expression of column attnum as
+ * the shards have it, deparsed, or NULL when the shards have none: the
+ * column has no default, or its default takes values from a sequence
+ * (sequences live on the coordinator, which always sends those values).
+ */
+char *
+ShardColumnDefault(Oid relid, AttrNumber attnum)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	Node	   *defaultExpr = ColumnDefaultExpression(rel, attnum);
+	char	   *result = NULL;
+
+	if (defaultExpr != NULL && !ContainsNextvalWalker(defaultExpr, NULL))
+	{
+		int			gucNestLevel = BeginShardDeparse();
+		List	   *deparseContext;
+
+		deparseContext = deparse_context_for(RelationGetRelationName(rel),
+											 relid);
+		result = deparse_expression(defaultExpr, deparseContext, false,
+									false);
+		EndShardDeparse(gucNestLevel);
+	}
+
+	relation_close(rel, NoLock);
+
+	return result;
 }
 
 
@@ -431,7 +539,7 @@ ShardIndexCommands(Relation rel, const char *shardName, int64 shardId,
 			continue;
 
 		command = ShardIndexCommand(rel, indexOid, shardName, shardId,
-									deparseContext);
+									deparseContext, false);
 		if (command != NULL)
 			commands = lappend(commands, command);
 	}
@@ -449,7 +557,7 @@ ShardIndexCommands(Relation rel, const char *shardName, int64 shardId,
  */
 static char *
 ShardIndexCommand(Relation rel, Oid indexOid, const char *shardName,
-				  int64 shardId, List *deparseContext)
+				  int64 shardId, List *deparseContext, bool concurrently)
 {
 	Relation	indexRel = index_open(indexOid, AccessShareLock);
 	Form_pg_index index = indexRel->rd_index;
@@ -474,8 +582,9 @@ ShardIndexCommand(Relation rel, Oid indexOid, const char *shardName,
 	indclass = (oidvector *) DatumGetPointer(indclassDatum);
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "CREATE %sINDEX %s ON %s USING %s (",
+	appendStringInfo(&buf, "CREATE %sINDEX %s%s ON %s USING %s (",
 					 index->indisunique ? "UNIQUE " : "",
+					 concurrently ? "CONCURRENTLY " : "",
 					 quote_identifier(ShardObjectName(RelationGetRelationName(indexRel),
 													  shardId)),
 					 shardName,
@@ -676,7 +785,7 @@ AppendReloptions(StringInfo buf, Oid relid)
 
 
 /*
- * ShardSchemaCommand returns the command that creates the table's schema
+ * ShardSchemaCreateCommand returns the command that creates a schema
  * on a worker when it is missing.  When the coordinator's schema has
  * privileges for other roles than the current user, or a superuser
  * distributes a table in a schema owned by another role, a schema created
@@ -688,8 +797,8 @@ AppendReloptions(StringInfo buf, Oid relid)
  * Without superuser rights the current user stays the owner of a schema
  * it creates on a worker.
  */
-static char *
-ShardSchemaCommand(Oid namespaceId)
+char *
+ShardSchemaCreateCommand(Oid namespaceId)
 {
 	HeapTuple	tuple;
 	Form_pg_namespace namespaceForm;
@@ -1014,27 +1123,6 @@ ReleaseNodeConnectionList(List *connections)
 
 	foreach(cell, connections)
 		ReleaseNodeConnection((NodeConnection *) lfirst(cell));
-}
-
-
-/*
- * ExecuteCommandsOnNodes runs commands[i] on node nodeIds[i] inside the
- * remote transactions, all nodes in parallel.  The remote work commits or
- * aborts with the local transaction.
- */
-void
-ExecuteCommandsOnNodes(List *nodeIds, List *commands)
-{
-	List	   *connections;
-
-	Assert(list_length(nodeIds) == list_length(commands));
-
-	if (nodeIds == NIL)
-		return;
-
-	connections = StartNodeTransactions(nodeIds);
-	ExecuteRemoteCommandOnEach(connections, commands);
-	ReleaseNodeConnectionList(connections);
 }
 
 

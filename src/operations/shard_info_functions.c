@@ -49,7 +49,6 @@ enum ShardSizesColumn
 
 static List *ShardsByNode(void);
 static NodeShards *FindNodeShards(List *nodeShardsList, int32 nodeId);
-static char *ArrayLiteral(List *values, Oid elementType, bool isInt64);
 static void ReadShardSizes(NodeConnection *connection, NodeShards *nodeShards,
 						   ReturnSetInfo *rsinfo);
 static DistTableCacheEntry *DistributedTableEntry(Oid relid);
@@ -235,7 +234,7 @@ FindNodeShards(List *nodeShardsList, int32 nodeId)
  * type built from a list of int64 pointers (isInt64) or C strings, so that
  * the values travel as one parameter and need no quoting of our own.
  */
-static char *
+char *
 ArrayLiteral(List *values, Oid elementType, bool isInt64)
 {
 	int			count = list_length(values);
