@@ -4,7 +4,8 @@
  *	  distdb's background workers: a launcher, and one maintenance daemon
  *	  per database that has distdb, which finishes the prepared
  *	  transactions left by interrupted two-phase commits every
- *	  distdb.recover_2pc_interval.
+ *	  distdb.recover_2pc_interval and breaks distributed deadlocks every
+ *	  distdb.distributed_deadlock_detection_interval.
  *
  *-------------------------------------------------------------------------
  */
