@@ -4,13 +4,14 @@
 # maintenance daemon finds the cycle across the nodes and cancels the
 # younger transaction with SQLSTATE 40P01; the other one commits.  Then the
 # same with one of the waits on a lock of the coordinator itself (the
-# victim is interrupted in a local lock wait), and with three transactions
-# in a cycle over both workers.  Nothing stays waiting and no prepared
+# victim is interrupted in a local lock wait), with three transactions in a
+# cycle over both workers, and with the victim waiting in a savepoint.  Nothing stays waiting and no prepared
 # transaction is left.
 use strict;
 use warnings;
 
 use PostgreSQL::Test::Utils;
+use Time::HiRes qw(time);
 use Test::More;
 use DistdbTestCluster;
 
@@ -31,7 +32,7 @@ $coordinator->safe_psql('postgres', q{
 # ids whose shard is on each worker
 my @ids1 = DistdbTestCluster->ids_on($coordinator, 'accounts', $worker1, 100);
 my @ids2 = DistdbTestCluster->ids_on($coordinator, 'accounts', $worker2, 100);
-ok(@ids1 >= 4 && @ids2 >= 2, 'ids on both workers');
+ok(@ids1 >= 5 && @ids2 >= 3, 'ids on both workers');
 
 # a session on the coordinator that keeps going after errors and shows
 # their SQLSTATE
@@ -121,8 +122,11 @@ my $deadlock = qr/ERROR:  40P01: canceling the transaction since it was involved
 	send_sql($s1, "UPDATE accounts SET balance = balance + 10 WHERE id = $b;\n\\echo s1 updated");
 	wait_for_lock_waits($worker2, 1);
 	send_sql($s2, "UPDATE accounts SET balance = balance + 20 WHERE id = $a;\n\\echo s2 updated");
+	my $start = time();
 
 	my $victim = wait_for_output($deadlock, $s1, $s2);
+	note sprintf('deadlock broken %.1f s after it formed (interval 500ms)',
+		time() - $start);
 	is($victim, 1, 'the younger transaction is cancelled with a deadlock error');
 	wait_for_output(qr/s1 updated/, $s1);
 	unlike($s1->{stderr}, qr/ERROR/, 'the older transaction goes on');
@@ -190,6 +194,33 @@ my $deadlock = qr/ERROR:  40P01: canceling the transaction since it was involved
 	is(join(',', map { balance($_) } @rows), '999,1000,1001',
 		'the two others committed, the youngest left nothing');
 	nothing_left_behind('three transactions');
+}
+
+# 4. the victim waits inside a savepoint: rolling back to it ends its wait,
+# so the cycle is broken and it can still commit what it did before
+{
+	my ($a, $b) = ($ids1[4], $ids2[2]);
+	my $s1 = session();
+	my $s2 = session();
+	$s1->query_safe("BEGIN; UPDATE accounts SET balance = balance - 3 WHERE id = $a;");
+	$s2->query_safe("BEGIN; UPDATE accounts SET balance = balance - 7 WHERE id = $b; SAVEPOINT before_a;");
+	send_sql($s1, "UPDATE accounts SET balance = balance + 3 WHERE id = $b;\n\\echo s1 updated");
+	wait_for_lock_waits($worker2, 1);
+	send_sql($s2, "UPDATE accounts SET balance = balance + 7 WHERE id = $a;\n\\echo s2 updated");
+
+	my $victim = wait_for_output($deadlock, $s1, $s2);
+	is($victim, 1, 'a transaction waiting in a savepoint is cancelled');
+	$s2->{stderr} = '';
+	$s2->query_safe('ROLLBACK TO SAVEPOINT before_a');
+	$s2->query_safe('COMMIT');
+	wait_for_output(qr/s1 updated/, $s1);
+	$s1->query_safe('COMMIT');
+	is(balance($a) . ',' . balance($b), '997,996',
+		'both committed what was not rolled back');
+	$total -= 7;
+	$s1->quit;
+	$s2->quit;
+	nothing_left_behind('savepoint');
 }
 
 # the daemon logged what it did
