@@ -103,6 +103,14 @@ CREATE FUNCTION distdb.distdb_shard_sizes(
 	LANGUAGE C STRICT
 	AS 'MODULE_PATHNAME', 'distdb_shard_sizes';
 
+CREATE FUNCTION distdb.distdb_node_connections(
+		OUT nodeid int, OUT open_connections int, OUT in_use int)
+	RETURNS SETOF record
+	LANGUAGE C STRICT VOLATILE
+	AS 'MODULE_PATHNAME', 'distdb_node_connections';
+COMMENT ON FUNCTION distdb.distdb_node_connections()
+	IS 'connections this session keeps open to each node, and how many the running statement uses';
+
 CREATE FUNCTION distdb.distdb_shard_name("table" regclass, shardid bigint)
 	RETURNS text
 	LANGUAGE C STRICT STABLE

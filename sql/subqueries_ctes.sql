@@ -61,6 +61,24 @@ SELECT check_query('SELECT count(*) FROM t JOIN u ON u.id = t.v');
 SELECT check_query('SELECT t.id, u.id FROM t FULL JOIN u ON u.id = t.v WHERE coalesce(t.id, u.id) < 20 ORDER BY 1 NULLS FIRST, 2 NULLS FIRST');
 SELECT check_query('SELECT a.id, b.id FROM t a JOIN t b ON a.v = b.id WHERE a.id < 10 ORDER BY 1');
 
-DROP TABLE t, u;
+-- whole-row references: ROW(...) of the pulled columns, NULL for the
+-- null-extended rows of outer joins
+CREATE TABLE w (id int, a text, dropme int, v int);
+ALTER TABLE w DROP COLUMN dropme;
+INSERT INTO w SELECT i, 'a' || i, i % 5 FROM generate_series(1, 40) i;
+INSERT INTO w VALUES (41, NULL, NULL);
+CREATE TABLE w_local (LIKE w);
+INSERT INTO w_local SELECT * FROM w;
+SELECT distdb.create_distributed_table('w', 'id', 4);
+SELECT check_query('SELECT w FROM w WHERE id < 5 ORDER BY id');
+SELECT check_query('SELECT row_to_json(w) FROM w WHERE id > 38 ORDER BY id');
+SELECT check_query('SELECT count(w), count(*) FROM w');
+SELECT check_query('SELECT w.*, u FROM w JOIN u ON u.id = w.id * 3 WHERE w.v = 1 ORDER BY w.id');
+SELECT check_query('SELECT w FROM w WHERE w = ROW(3, ''a3'', 3)::w');
+SELECT check_query('SELECT u.id, w, w IS NULL FROM u LEFT JOIN w ON w.id = u.id + 30 WHERE u.id < 15 ORDER BY u.id');
+SELECT check_query('SELECT id FROM w WHERE EXISTS (SELECT 1 FROM u WHERE u.id = (w).id * 5) ORDER BY id');
+SELECT check_query('SELECT w FROM w WHERE id = 7');
+
+DROP TABLE t, u, w;
 SET client_min_messages TO WARNING;
 DROP SCHEMA subqueries_ctes CASCADE;

@@ -5,6 +5,20 @@
 CREATE SCHEMA window_functions;
 SET search_path TO window_functions, regress;
 
+-- task_query(q): the distributed plan and one task's shard query
+CREATE FUNCTION task_query(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
+		IF line ~ 'Task Query|Distributed Plan' THEN
+			RETURN NEXT regexp_replace(btrim(line), '_[0-9]+ ', '_xxx ', 'g');
+		END IF;
+	END LOOP;
+END
+$fn$;
+
 CREATE TABLE t (id int, grp int, v int, s text);
 INSERT INTO t SELECT i, i % 7, (i * 37) % 101, 's' || (i % 13) FROM generate_series(1, 300) i;
 CREATE TABLE t_local AS SELECT * FROM t;
@@ -22,12 +36,20 @@ SELECT check_query('SELECT grp, sum(v), rank() OVER (ORDER BY sum(v) DESC) FROM 
 SELECT check_query('SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING) FROM t WHERE id BETWEEN 100 AND 120 ORDER BY id');
 SELECT check_query('SELECT * FROM (SELECT id, grp, rank() OVER (PARTITION BY grp ORDER BY v DESC, id) r FROM t) s WHERE r <= 2 ORDER BY grp, r');
 
--- partitioned by the distribution column
+-- partitioned by the distribution column: computed on the shards
+SELECT task_query('SELECT id, rank() OVER (PARTITION BY id ORDER BY v), count(*) OVER (PARTITION BY id) FROM t WHERE id < 50');
+SELECT task_query('SELECT id, sum(v), rank() OVER (PARTITION BY id ORDER BY sum(v)) FROM t GROUP BY id ORDER BY id LIMIT 10');
+SELECT task_query('SELECT id, sum(v) OVER w, count(*) FILTER (WHERE v > 10) OVER w FROM t WINDOW w AS (PARTITION BY id ORDER BY v DESC NULLS FIRST ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES)');
 SELECT check_query('SELECT id, rank() OVER (PARTITION BY id ORDER BY v), count(*) OVER (PARTITION BY id) FROM t WHERE id < 50 ORDER BY id');
 SELECT check_query('SELECT id, grp, sum(v) OVER (PARTITION BY id, grp), max(s) OVER (PARTITION BY grp, id ORDER BY v) FROM t ORDER BY id LIMIT 20');
 SELECT check_query('SELECT id, sum(v), rank() OVER (PARTITION BY id ORDER BY sum(v)) FROM t GROUP BY id ORDER BY id LIMIT 10');
 SELECT check_query('SELECT id, row_number() OVER (PARTITION BY id), avg(v) OVER (PARTITION BY id) FROM t WHERE grp = 3 ORDER BY id');
 SELECT check_query('SELECT id, count(*) OVER (PARTITION BY id), count(*) OVER () FROM t WHERE id < 10 ORDER BY id');
+SELECT check_query('SELECT id, sum(v) OVER w, count(*) FILTER (WHERE v > 10) OVER w FROM t WINDOW w AS (PARTITION BY id ORDER BY v DESC NULLS FIRST ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES) ORDER BY 1 LIMIT 8');
+SELECT check_query('SELECT id, v, sum(v) OVER (PARTITION BY id, grp ORDER BY v RANGE BETWEEN 5 PRECEDING AND UNBOUNDED FOLLOWING), last_value(s) OVER (PARTITION BY id ORDER BY v GROUPS BETWEEN CURRENT ROW AND 1 FOLLOWING EXCLUDE CURRENT ROW) FROM t ORDER BY 1 LIMIT 15');
+SELECT check_query('SELECT id, rank() OVER (PARTITION BY id ORDER BY v) + 1, lag(s, 1, ''none'') OVER (PARTITION BY id) FROM t ORDER BY 2 DESC, 1 LIMIT 5');
+SELECT check_query('SELECT DISTINCT count(*) OVER (PARTITION BY id) FROM t');
+SELECT check_query('SELECT * FROM (SELECT id, v, row_number() OVER (PARTITION BY id ORDER BY v) AS r FROM t) s WHERE r = 1 AND id < 15 ORDER BY id');
 
 -- over joins
 SELECT check_query('SELECT t.id, u.name, row_number() OVER (PARTITION BY t.id ORDER BY t.v) FROM t JOIN u ON u.id = t.id ORDER BY 1 LIMIT 10');

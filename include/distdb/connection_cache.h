@@ -78,6 +78,9 @@ extern void ForgetSessionSettings(NodeConnection *connection);
 extern void WaitForNodeSocket(NodeConnection *connection, bool forRead,
 							  bool forWrite);
 
+/* connections to a node the running statement holds */
+extern int	CountClaimedNodeConnections(int32 nodeId);
+
 /* every cached connection of this backend (NodeConnection *) */
 extern List *AllNodeConnections(void);
 

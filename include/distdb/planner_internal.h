@@ -69,6 +69,8 @@ extern List *CollectPlaceholderColumns(Query *query, Bitmapset *relations,
 extern void RenumberPlaceholderColumns(Query *query, Bitmapset *relations,
 									   int walkFlags, List *columns,
 									   Index placeholderIndex);
+extern void ExpandWholeRowReferences(Query *query, Index rti, Oid relid,
+									 AttrNumber presenceColumn);
 extern Query *MakeWorkerQuery(List *rtable, List *fromlist, Node *quals);
 extern Query *MakeSingleTableWorkerQuery(RangeTblEntry *rte, Node *quals);
 extern void AddWorkerColumns(Query *workerQuery, Query *query, List *columns,

@@ -28,6 +28,7 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/syscache.h"
 #include "access/htup_details.h"
@@ -698,4 +699,74 @@ AllNodeConnections(void)
 												  iter.cur));
 	}
 	return connections;
+}
+
+/*
+ * CountClaimedNodeConnections returns how many connections to a node the
+ * running statement holds (for distdb.max_connections_per_node).
+ */
+int
+CountClaimedNodeConnections(int32 nodeId)
+{
+	ConnectionCacheEntry *entry = GetCacheEntry(nodeId);
+	dlist_iter	iter;
+	int			count = 0;
+
+	dlist_foreach(iter, &entry->connections)
+	{
+		if (dlist_container(NodeConnection, listNode, iter.cur)->claimed)
+			count++;
+	}
+	return count;
+}
+
+PG_FUNCTION_INFO_V1(distdb_node_connections);
+
+/*
+ * distdb_node_connections lists, per node, the connections this session
+ * keeps open to it and how many of them the running statement uses.
+ */
+Datum
+distdb_node_connections(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *nodeIds = NIL;
+	List	   *connections;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	connections = AllNodeConnections();
+	foreach(lc, connections)
+	{
+		NodeConnection *connection = lfirst(lc);
+
+		if (!list_member_int(nodeIds, connection->nodeId))
+			nodeIds = lappend_int(nodeIds, connection->nodeId);
+	}
+	foreach(lc, nodeIds)
+	{
+		int32		nodeId = lfirst_int(lc);
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		int			open = 0;
+		int			inUse = 0;
+		ListCell   *clc;
+
+		foreach(clc, connections)
+		{
+			NodeConnection *connection = lfirst(clc);
+
+			if (connection->nodeId != nodeId)
+				continue;
+			open++;
+			if (connection->claimed)
+				inUse++;
+		}
+		values[0] = Int32GetDatum(nodeId);
+		values[1] = Int32GetDatum(open);
+		values[2] = Int32GetDatum(inUse);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values,
+							 nulls);
+	}
+	return (Datum) 0;
 }

@@ -18,10 +18,12 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_aggregate.h"
 #include "catalog/pg_operator.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
@@ -46,6 +48,7 @@ typedef struct DeparseContext
 
 static void InitDeparseContext(DeparseContext *context, Query *query);
 static char *DeparseExpr(DeparseContext *context, Node *expr);
+static char *DeparseOutputExpr(DeparseContext *context, Node *expr);
 static void AppendExprList(DeparseContext *context, StringInfo buf,
 						   List *exprs);
 static void AppendTargetList(DeparseContext *context, StringInfo buf,
@@ -163,7 +166,8 @@ AppendTargetList(DeparseContext *context, StringInfo buf, List *targetList)
 												 ((Var *) tle->expr)->varno));
 			continue;
 		}
-		appendStringInfoString(buf, DeparseExpr(context, (Node *) tle->expr));
+		appendStringInfoString(buf, DeparseOutputExpr(context,
+													  (Node *) tle->expr));
 	}
 }
 
@@ -229,7 +233,7 @@ AppendSortClause(DeparseContext *context, StringInfo buf, List *sortClause)
 
 		if (!first)
 			appendStringInfoString(buf, ", ");
-		appendStringInfoString(buf, DeparseExpr(context, expr));
+		appendStringInfoString(buf, DeparseOutputExpr(context, expr));
 		if (clause->sortop == typentry->lt_opr)
 			appendStringInfoString(buf, " ASC");
 		else if (clause->sortop == typentry->gt_opr)
@@ -240,6 +244,158 @@ AppendSortClause(DeparseContext *context, StringInfo buf, List *sortClause)
 							   " NULLS FIRST" : " NULLS LAST");
 		first = false;
 	}
+}
+
+/*
+ * AppendFrameBound prints one end of a window frame.
+ */
+static void
+AppendFrameBound(DeparseContext *context, StringInfo buf, int options,
+				 int unboundedPreceding, int unboundedFollowing,
+				 int currentRow, int offsetPreceding, int offsetFollowing,
+				 Node *offset)
+{
+	if (options & unboundedPreceding)
+		appendStringInfoString(buf, "UNBOUNDED PRECEDING");
+	else if (options & unboundedFollowing)
+		appendStringInfoString(buf, "UNBOUNDED FOLLOWING");
+	else if (options & currentRow)
+		appendStringInfoString(buf, "CURRENT ROW");
+	else if (options & (offsetPreceding | offsetFollowing))
+		appendStringInfo(buf, "%s %s", DeparseExpr(context, offset),
+						 (options & offsetPreceding) ? "PRECEDING" : "FOLLOWING");
+	else
+		elog(ERROR, "unexpected window frame options %d", options);
+}
+
+/*
+ * AppendWindowSpec prints a window's definition: PARTITION BY, ORDER BY
+ * (as AppendSortClause does) and the frame.  Windows that name another
+ * window have already been merged with it by the parser, so the window is
+ * printed whole, without names.
+ */
+static void
+AppendWindowSpec(DeparseContext *context, StringInfo buf, WindowClause *window)
+{
+	int			options = window->frameOptions;
+
+	appendStringInfoChar(buf, '(');
+	if (window->partitionClause != NIL)
+	{
+		appendStringInfoString(buf, "PARTITION BY ");
+		AppendExprList(context, buf,
+					   SortGroupExprs(context->query, window->partitionClause));
+	}
+	if (window->orderClause != NIL)
+	{
+		appendStringInfoString(buf, window->partitionClause ? " ORDER BY " :
+							   "ORDER BY ");
+		AppendSortClause(context, buf, window->orderClause);
+	}
+	if (options & FRAMEOPTION_NONDEFAULT)
+	{
+		if (options & FRAMEOPTION_RANGE)
+			appendStringInfoString(buf, " RANGE ");
+		else if (options & FRAMEOPTION_ROWS)
+			appendStringInfoString(buf, " ROWS ");
+		else
+			appendStringInfoString(buf, " GROUPS ");
+		if (options & FRAMEOPTION_BETWEEN)
+			appendStringInfoString(buf, "BETWEEN ");
+		AppendFrameBound(context, buf, options,
+						 FRAMEOPTION_START_UNBOUNDED_PRECEDING,
+						 FRAMEOPTION_START_UNBOUNDED_FOLLOWING,
+						 FRAMEOPTION_START_CURRENT_ROW,
+						 FRAMEOPTION_START_OFFSET_PRECEDING,
+						 FRAMEOPTION_START_OFFSET_FOLLOWING,
+						 window->startOffset);
+		if (options & FRAMEOPTION_BETWEEN)
+		{
+			appendStringInfoString(buf, " AND ");
+			AppendFrameBound(context, buf, options,
+							 FRAMEOPTION_END_UNBOUNDED_PRECEDING,
+							 FRAMEOPTION_END_UNBOUNDED_FOLLOWING,
+							 FRAMEOPTION_END_CURRENT_ROW,
+							 FRAMEOPTION_END_OFFSET_PRECEDING,
+							 FRAMEOPTION_END_OFFSET_FOLLOWING,
+							 window->endOffset);
+		}
+		if (options & FRAMEOPTION_EXCLUDE_CURRENT_ROW)
+			appendStringInfoString(buf, " EXCLUDE CURRENT ROW");
+		else if (options & FRAMEOPTION_EXCLUDE_GROUP)
+			appendStringInfoString(buf, " EXCLUDE GROUP");
+		else if (options & FRAMEOPTION_EXCLUDE_TIES)
+			appendStringInfoString(buf, " EXCLUDE TIES");
+	}
+	appendStringInfoChar(buf, ')');
+}
+
+/*
+ * DeparseWindowFunc prints a window function call with its window.
+ * deparse_expression alone cannot: it does not see the query's windows.
+ * The call itself is printed as the equivalent aggregate or function call.
+ */
+static char *
+DeparseWindowFunc(DeparseContext *context, WindowFunc *wfunc)
+{
+	WindowClause *window = NULL;
+	StringInfoData buf;
+	Node	   *call;
+	ListCell   *lc;
+
+	foreach(lc, context->query->windowClause)
+	{
+		if (((WindowClause *) lfirst(lc))->winref == wfunc->winref)
+			window = lfirst(lc);
+	}
+	if (window == NULL)
+		elog(ERROR, "could not find window clause %u", wfunc->winref);
+
+	if (wfunc->winagg)
+	{
+		Aggref	   *aggref = makeNode(Aggref);
+		int			position = 0;
+
+		aggref->aggfnoid = wfunc->winfnoid;
+		aggref->aggtype = wfunc->wintype;
+		aggref->aggcollid = wfunc->wincollid;
+		aggref->inputcollid = wfunc->inputcollid;
+		aggref->aggstar = wfunc->winstar;
+		aggref->aggfilter = wfunc->aggfilter;
+		aggref->aggkind = AGGKIND_NORMAL;
+		aggref->aggsplit = AGGSPLIT_SIMPLE;
+		aggref->location = -1;
+		foreach(lc, wfunc->args)
+		{
+			aggref->aggargtypes = lappend_oid(aggref->aggargtypes,
+											  exprType(lfirst(lc)));
+			aggref->args = lappend(aggref->args,
+								   makeTargetEntry(lfirst(lc), ++position,
+												   NULL, false));
+		}
+		call = (Node *) aggref;
+	}
+	else
+		call = (Node *) makeFuncExpr(wfunc->winfnoid, wfunc->wintype,
+									 wfunc->args, wfunc->wincollid,
+									 wfunc->inputcollid, COERCE_EXPLICIT_CALL);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s OVER ", DeparseExpr(context, call));
+	AppendWindowSpec(context, &buf, window);
+	return buf.data;
+}
+
+/*
+ * DeparseOutputExpr prints an output or sort expression, which may be a
+ * window function (QueryIsDeparsable allows them only there).
+ */
+static char *
+DeparseOutputExpr(DeparseContext *context, Node *expr)
+{
+	if (IsA(expr, WindowFunc))
+		return DeparseWindowFunc(context, (WindowFunc *) expr);
+	return DeparseExpr(context, expr);
 }
 
 /* AppendWhere prints the WHERE clause, if any */
@@ -391,7 +547,7 @@ QueryIsDeparsable(Query *query)
 		return false;
 	if (query->cteList != NIL ||
 		query->setOperations != NULL || query->hasSubLinks ||
-		query->hasWindowFuncs || query->groupingSets != NIL ||
+		query->groupingSets != NIL ||
 		query->hasRecursive || query->hasModifyingCTE ||
 		query->onConflict != NULL || query->utilityStmt != NULL ||
 		query->groupDistinct || query->jointree->fromlist == NIL)
@@ -400,6 +556,22 @@ QueryIsDeparsable(Query *query)
 	{
 		if (!JoinTreeIsDeparsable(query, lfirst(lc)))
 			return false;
+	}
+	/* window functions only as whole output columns of a SELECT */
+	if (query->hasWindowFuncs)
+	{
+		if (query->commandType != CMD_SELECT)
+			return false;
+		foreach(lc, query->targetList)
+		{
+			Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
+
+			if (IsA(expr, WindowFunc) ?
+				contain_window_function((Node *) ((WindowFunc *) expr)->args) ||
+				contain_window_function((Node *) ((WindowFunc *) expr)->aggfilter) :
+				contain_window_function(expr))
+				return false;
+		}
 	}
 	if (query->commandType != CMD_SELECT && query->commandType != CMD_INSERT)
 		return list_length(query->rtable) == 1 &&

@@ -5,7 +5,8 @@
  *	  their rows.
  *
  * The tasks of a node are spread over several connections to it (up to
- * distdb.max_connections_per_node) when the statement only reads and is
+ * distdb.max_connections_per_node for the statement, shared by its scans
+ * running at the same time) when the statement only reads and is
  * not part of a remote transaction; each connection runs its tasks one
  * after another, and all connections run at the same time.  Rows are
  * requested in single-row mode and handed to the plan one by one as they
@@ -175,8 +176,15 @@ StartExecution(TaskExecution *execution)
 			if (task->nodeId == nodeId)
 				nodeTasks = lappend(nodeTasks, task);
 		}
+		/*
+		 * distdb.max_connections_per_node bounds the connections to a node
+		 * of the whole statement: scans running at the same time (the
+		 * sides of a join) share it, each with at least one connection.
+		 */
 		wanted = needsTransaction ? 1 :
-			Min(DistdbMaxConnectionsPerNode, list_length(nodeTasks));
+			Max(1, Min(DistdbMaxConnectionsPerNode -
+					   CountClaimedNodeConnections(nodeId),
+					   list_length(nodeTasks)));
 		connections = ClaimNodeConnections(nodeId, wanted);
 		foreach(clc, connections)
 		{

@@ -10,6 +10,10 @@
  * - grouped by the distribution column, every group lies in one shard, so
  *   each shard runs the whole grouping (with HAVING) and the coordinator
  *   only concatenates, sorts and limits the groups;
+ * - likewise, when every window function's PARTITION BY includes the
+ *   distribution column (with no aggregation, or grouped by that column),
+ *   every window partition lies in one shard, and the shards compute the
+ *   window functions too;
  * - otherwise each shard computes partial aggregates per group -- count,
  *   sum, min, max, avg (as sum and count), bool_and/or, every, bit_and/or
  *   -- and the coordinator groups again and combines them: counts and sums
@@ -22,7 +26,7 @@
  * placeholder scan of the shards' output (see pull_up_planner.c) and the
  * aggregates become their combining expressions.  Queries using anything
  * else (other aggregates, DISTINCT or ordered aggregates, grouping sets,
- * window functions, ...) are left to the general pull-up, which is slower
+ * other window functions, ...) are left to the general pull-up, which is slower
  * but handles everything.
  *
  *-------------------------------------------------------------------------
@@ -171,7 +175,7 @@ UnshippableAggregateWalker(Node *node, void *context)
 	}
 	if (IsA(node, Var) || IsA(node, Const) || IsA(node, Param))
 		return !IsShippableFilter(node);
-	if (IsA(node, SubLink) || IsA(node, WindowFunc) || IsA(node, GroupingFunc) ||
+	if (IsA(node, SubLink) || IsA(node, GroupingFunc) ||
 		IsA(node, PlaceHolderVar) || IsA(node, Query))
 		return true;
 	return expression_tree_walker(node, UnshippableAggregateWalker, context);
@@ -179,7 +183,7 @@ UnshippableAggregateWalker(Node *node, void *context)
 
 /*
  * ShippableWithAggregates: the shards can evaluate the expression, which
- * may contain aggregates of this query level.
+ * may contain aggregates and window functions of this query level.
  */
 static bool
 ShippableWithAggregates(Node *node)
@@ -243,6 +247,38 @@ DistinctArgument(Query *query)
 }
 
 /*
+ * WindowsPartitionedByColumn: every window of the query level partitions by
+ * (at least) the given column of the table at rti, so that all rows of a
+ * window partition have the same value of it.
+ */
+static bool
+WindowsPartitionedByColumn(Query *query, Index rti, AttrNumber attnum)
+{
+	ListCell   *lc;
+
+	foreach(lc, query->windowClause)
+	{
+		WindowClause *window = lfirst(lc);
+		ListCell   *plc;
+		bool		found = false;
+
+		foreach(plc, window->partitionClause)
+		{
+			Node	   *expr = get_sortgroupclause_expr(lfirst(plc),
+														query->targetList);
+
+			if (IsA(expr, Var) && ((Var *) expr)->varno == rti &&
+				((Var *) expr)->varlevelsup == 0 &&
+				((Var *) expr)->varattno == attnum)
+				found = true;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/*
  * CanPushDownAggregation: the query level aggregates over the distributed
  * table at rti alone, with conditions the shards can evaluate.
  */
@@ -255,8 +291,11 @@ CanPushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 
 	*groupsByDistColumn = false;
 	*distinctArgument = NULL;
-	if ((!query->hasAggs && query->groupClause == NIL) ||
-		query->hasWindowFuncs || query->groupingSets != NIL ||
+	if ((!query->hasAggs && query->groupClause == NIL &&
+		 !query->hasWindowFuncs) ||
+		(query->hasWindowFuncs &&
+		 !WindowsPartitionedByColumn(query, rti, entry->distAttnum)) ||
+		query->groupingSets != NIL ||
 		query->hasTargetSRFs || query->hasSubLinks || query->rowMarks != NIL ||
 		query->setOperations != NULL || query->groupDistinct ||
 		rte->tablesample != NULL || rte->securityQuals != NIL ||
@@ -290,15 +329,22 @@ CanPushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 
 	/* whole-row and system columns would need the row type of the shard */
 	foreach(lc, pull_var_clause((Node *) query->targetList,
-								PVC_RECURSE_AGGREGATES))
+								PVC_RECURSE_AGGREGATES |
+								PVC_RECURSE_WINDOWFUNCS))
 	{
 		if (IsA(lfirst(lc), Var) && ((Var *) lfirst(lc))->varattno <= 0)
 			return false;
 	}
 
+	/* rows of a window partition all lie in one shard, like groups */
+	if (query->hasWindowFuncs && !query->hasAggs && query->groupClause == NIL)
+		*groupsByDistColumn = true;
+
 	if (*groupsByDistColumn)
 		return ShippableWithAggregates((Node *) query->targetList) &&
 			ShippableWithAggregates(query->havingQual);
+	if (query->hasWindowFuncs)
+		return false;
 
 	if (AllAggregatesSplittable((Node *) query->targetList) &&
 		AllAggregatesSplittable(query->havingQual))
@@ -705,8 +751,13 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 
 	if (groupsByDistColumn)
 	{
-		/* the shards run the whole grouping; one output column per entry */
+		/*
+		 * The shards run the whole grouping and window functions; one
+		 * output column per entry.
+		 */
 		workerQuery->hasAggs = query->hasAggs;
+		workerQuery->hasWindowFuncs = query->hasWindowFuncs;
+		workerQuery->windowClause = copyObject(query->windowClause);
 		workerQuery->groupClause = copyObject(query->groupClause);
 		workerQuery->havingQual = query->havingQual ?
 			(Node *) WorkerForm((Expr *) query->havingQual, &context) : NULL;
@@ -737,7 +788,8 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 		return NULL;
 
 	if (context.workerExprs == NIL ||
-		!IsTransferableOutput(context.workerExprs))
+		!IsTransferableOutput(context.workerExprs) ||
+		!QueryIsDeparsable(workerQuery))
 		return NULL;
 
 	/* the rewrite succeeded: change the query */
@@ -745,6 +797,8 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 	{
 		query->groupClause = NIL;
 		query->hasAggs = false;
+		query->hasWindowFuncs = false;
+		query->windowClause = NIL;
 	}
 	query->targetList = newTargetList;
 	query->havingQual = newHaving;

@@ -13,11 +13,13 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "distdb/planner_internal.h"
 
@@ -93,6 +95,186 @@ ColumnWalker(Node *node, ColumnWalkerContext *context)
 		return result;
 	}
 	return expression_tree_walker(node, ColumnWalker, context);
+}
+
+/* context of the whole-row reference walker and mutator */
+typedef struct WholeRowContext
+{
+	Index		rti;			/* the table at the query level */
+	Oid			relid;
+	AttrNumber	presenceColumn; /* NULL only in null-extended rows, or 0 */
+	int			level;			/* query nesting below the query level */
+} WholeRowContext;
+
+/* IsWholeRowReference: a whole-row Var of the context's table */
+static bool
+IsWholeRowReference(Node *node, WholeRowContext *context)
+{
+	return IsA(node, Var) && ((Var *) node)->varno == context->rti &&
+		((Var *) node)->varlevelsup == context->level &&
+		((Var *) node)->varattno == InvalidAttrNumber;
+}
+
+/* walker for ExpandWholeRowReferences: finds one */
+static bool
+WholeRowWalker(Node *node, WholeRowContext *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsWholeRowReference(node, context))
+		return true;
+	if (IsA(node, Query))
+	{
+		bool		result;
+
+		context->level++;
+		result = query_tree_walker((Query *) node, WholeRowWalker, context, 0);
+		context->level--;
+		return result;
+	}
+	return expression_tree_walker(node, WholeRowWalker, context);
+}
+
+/*
+ * WholeRowExpression returns ROW(column, ...) of the table's row type, with
+ * NULL in place of dropped columns, for a whole-row reference.
+ */
+static Node *
+WholeRowExpression(Var *var, Oid relid, AttrNumber presenceColumn)
+{
+	RowExpr    *row = makeNode(RowExpr);
+	Relation	relation = table_open(relid, AccessShareLock);
+	TupleDesc	tupleDesc = RelationGetDescr(relation);
+	int			i;
+
+	for (i = 0; i < tupleDesc->natts; i++)
+	{
+		Form_pg_attribute attribute = TupleDescAttr(tupleDesc, i);
+
+		if (attribute->attisdropped)
+		{
+			row->args = lappend(row->args,
+								makeNullConst(INT4OID, -1, InvalidOid));
+			row->colnames = lappend(row->colnames, makeString(pstrdup("")));
+			continue;
+		}
+		row->args = lappend(row->args,
+							makeVar(var->varno, attribute->attnum,
+									attribute->atttypid, attribute->atttypmod,
+									attribute->attcollation, var->varlevelsup));
+		row->colnames = lappend(row->colnames,
+								makeString(pstrdup(NameStr(attribute->attname))));
+	}
+	table_close(relation, AccessShareLock);
+	row->row_typeid = var->vartype;
+	row->row_format = COERCE_IMPLICIT_CAST;
+	row->location = -1;
+
+	/* CASE WHEN column IS NOT NULL THEN ROW(...) END */
+	if (presenceColumn != InvalidAttrNumber)
+	{
+		CaseExpr   *caseExpr = makeNode(CaseExpr);
+		CaseWhen   *when = makeNode(CaseWhen);
+		NullTest   *test = makeNode(NullTest);
+		Var		   *column = list_nth(row->args, presenceColumn - 1);
+
+		test->arg = (Expr *) copyObject(column);
+		test->nulltesttype = IS_NOT_NULL;
+		test->argisrow = false;
+		test->location = -1;
+		when->expr = (Expr *) test;
+		when->result = (Expr *) row;
+		when->location = -1;
+		caseExpr->casetype = var->vartype;
+		caseExpr->casecollid = InvalidOid;
+		caseExpr->args = list_make1(when);
+		caseExpr->defresult = (Expr *) makeNullConst(var->vartype, -1,
+													 InvalidOid);
+		caseExpr->location = -1;
+		return (Node *) caseExpr;
+	}
+	return (Node *) row;
+}
+
+/* mutator for ExpandWholeRowReferences */
+static Node *
+WholeRowMutator(Node *node, WholeRowContext *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsWholeRowReference(node, context))
+		return WholeRowExpression((Var *) node, context->relid,
+								  context->presenceColumn);
+	if (IsA(node, Query))
+	{
+		Query	   *result;
+
+		context->level++;
+		result = query_tree_mutator((Query *) node, WholeRowMutator, context,
+									0);
+		context->level--;
+		return (Node *) result;
+	}
+	return expression_tree_mutator(node, WholeRowMutator, context);
+}
+
+/*
+ * ExpandWholeRowReferences replaces the query's whole-row references to
+ * the table at rti (at any depth) by ROW(...) of its columns, which a
+ * placeholder scan can provide.  On the nullable side of an outer join,
+ * where the reference is NULL in null-extended rows but ROW(...) would be
+ * a row of NULLs, pass as presenceColumn a column that is never NULL in
+ * the table (a distributed table's distribution column): the reference
+ * becomes CASE WHEN column IS NOT NULL THEN ROW(...) END.  The query and
+ * its range table entries are changed in place: callers hold pointers to
+ * them.
+ */
+void
+ExpandWholeRowReferences(Query *query, Index rti, Oid relid,
+						 AttrNumber presenceColumn)
+{
+	WholeRowContext context;
+	ListCell   *lc;
+
+	memset(&context, 0, sizeof(context));
+	context.rti = rti;
+	context.relid = relid;
+	context.presenceColumn = presenceColumn;
+	if (!query_tree_walker(query, WholeRowWalker, &context, 0))
+		return;
+
+	query_tree_mutator(query, WholeRowMutator, &context,
+					   QTW_DONT_COPY_QUERY | QTW_IGNORE_RANGE_TABLE);
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		switch (rte->rtekind)
+		{
+			case RTE_SUBQUERY:
+				rte->subquery = (Query *) WholeRowMutator((Node *) rte->subquery,
+														  &context);
+				break;
+			case RTE_FUNCTION:
+				rte->functions = (List *) WholeRowMutator((Node *) rte->functions,
+														  &context);
+				break;
+			case RTE_VALUES:
+				rte->values_lists = (List *) WholeRowMutator((Node *) rte->values_lists,
+															 &context);
+				break;
+			case RTE_TABLEFUNC:
+				rte->tablefunc = (TableFunc *) WholeRowMutator((Node *) rte->tablefunc,
+															   &context);
+				break;
+			case RTE_JOIN:
+				rte->joinaliasvars = (List *) WholeRowMutator((Node *) rte->joinaliasvars,
+															  &context);
+				break;
+			default:
+				break;
+		}
+	}
 }
 
 /*

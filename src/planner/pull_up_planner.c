@@ -276,6 +276,16 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("this form of modification of a distributed table is not supported yet")));
 
+	/*
+	 * Whole-row references become ROW(...) of the table's columns; the
+	 * distribution column, never NULL in a distributed table, tells
+	 * null-extended rows of outer joins apart.
+	 */
+	ExpandWholeRowReferences(query, rti, rte->relid,
+							 IsNullableInJoinTree((Node *) query->jointree,
+												  rti, false) ?
+							 entry->distAttnum : InvalidAttrNumber);
+
 	/* the WHERE conditions on this table alone go to the shards */
 	if (query->jointree->quals != NULL &&
 		!IsNullableInJoinTree((Node *) query->jointree, rti, false))

@@ -7,7 +7,8 @@
  * Expressions are printed and evaluated on the nodes by name, so they
  * must mean the same there.  Sequence functions do not: sequences live on
  * the coordinator only; nor do distdb's own functions, which read the
- * coordinator's metadata.  Filters pushed below the coordinator's plan must
+ * coordinator's metadata; nor do tables' row types, which the nodes
+ * do not have.  Filters pushed below the coordinator's plan must
  * also be free of anything bound to the coordinator's execution:
  * subqueries, executor parameters, references to outer queries, and
  * volatile functions (whose number of calls would change).
@@ -69,13 +70,50 @@ IsDistdbFunction(Oid functionId, void *context)
 	return get_func_namespace(functionId) == DistdbSchemaId();
 }
 
+/*
+ * IsTableRowType: a table's row type, which the nodes do not have (a shard
+ * has its own).
+ */
+static bool
+IsTableRowType(Oid type)
+{
+	return OidIsValid(get_typ_typrelid(type));
+}
+
+/*
+ * HasTableRowType: whether the node computes a value of a table's row
+ * type (ROW(...)::t, a whole-row reference, a cast or function result).
+ */
+static bool
+HasTableRowType(Node *node)
+{
+	switch (nodeTag(node))
+	{
+		case T_Var:
+		case T_Const:
+		case T_Param:
+		case T_RowExpr:
+		case T_FuncExpr:
+		case T_CoerceViaIO:
+		case T_RelabelType:
+		case T_ConvertRowtypeExpr:
+		case T_FieldStore:
+		case T_CaseExpr:
+		case T_CoalesceExpr:
+			return IsTableRowType(exprType(node));
+		default:
+			return false;
+	}
+}
+
 /* walker for IsShippableFilter: true means "not shippable" */
 static bool
 UnshippableWalker(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
-	if (check_functions_in_node(node, IsDistdbFunction, NULL))
+	if (check_functions_in_node(node, IsDistdbFunction, NULL) ||
+		HasTableRowType(node))
 		return true;
 	switch (nodeTag(node))
 	{
