@@ -51,7 +51,13 @@ SELECT check_query('SELECT id, rank() OVER (PARTITION BY id ORDER BY v) + 1, lag
 SELECT check_query('SELECT DISTINCT count(*) OVER (PARTITION BY id) FROM t');
 SELECT check_query('SELECT * FROM (SELECT id, v, row_number() OVER (PARTITION BY id ORDER BY v) AS r FROM t) s WHERE r = 1 AND id < 15 ORDER BY id');
 
--- over joins
+-- over joins: on the shards when partitioned by a distribution column of
+-- a co-located join (not on the nullable side of an outer join)
+SELECT task_query('SELECT t.id, u.name, row_number() OVER (PARTITION BY t.id ORDER BY t.v) FROM t JOIN u ON u.id = t.id');
+SELECT task_query('SELECT t.id, sum(t.v) OVER (PARTITION BY u.id) FROM t LEFT JOIN u ON u.id = t.id');
+SELECT check_query('SELECT t.id, sum(t.v) OVER (PARTITION BY u.id) FROM t LEFT JOIN u ON u.id = t.id ORDER BY 1 LIMIT 5 OFFSET 195');
+SELECT check_query('SELECT t.id, u.id, count(*) OVER (PARTITION BY u.id, t.grp ORDER BY t.v) FROM t FULL JOIN u ON u.id = t.id WHERE coalesce(t.id, u.id) % 20 = 0 ORDER BY 1, 2');
+SELECT check_query('SELECT u.id, first_value(u.name) OVER (PARTITION BY u.id ORDER BY t.v DESC), t.v FROM u JOIN t ON t.id = u.id WHERE u.grp = 1 ORDER BY 1 LIMIT 10');
 SELECT check_query('SELECT t.id, u.name, row_number() OVER (PARTITION BY t.id ORDER BY t.v) FROM t JOIN u ON u.id = t.id ORDER BY 1 LIMIT 10');
 SELECT check_query('SELECT t.id, u.grp, sum(t.v) OVER (PARTITION BY u.grp ORDER BY t.id) FROM t JOIN u ON u.id = t.id WHERE t.id < 40 ORDER BY 1');
 SELECT check_query('SELECT t.id, u.id, dense_rank() OVER (PARTITION BY u.grp ORDER BY t.v) FROM t JOIN u ON u.id = t.v WHERE t.id < 30 ORDER BY 1, 2');

@@ -42,6 +42,7 @@ extern PlannedStmt *PlanWithPullUp(Query *parse, const char *queryString,
 								   int cursorOptions,
 								   ParamListInfo boundParams);
 extern Oid	DistributedResultFunctionId(void);
+extern bool IsNullableInJoinTree(Node *jtnode, Index rti, bool nullable);
 
 /* aggregate_pushdown.c */
 extern DistributedPlan *PushDownAggregation(Query *query, Index rti,
@@ -52,6 +53,10 @@ extern DistributedPlan *PushDownAggregation(Query *query, Index rti,
 extern DistributedPlan *PushDownAggregationOverJoin(Query *query,
 													DistributedPlan *joinPlan,
 													int planIndex);
+
+extern DistributedPlan *PushDownWindowsOverJoin(Query *query,
+												DistributedPlan *joinPlan,
+												int planIndex);
 
 /* join_pushdown.c */
 extern DistributedPlan *PushDownJoin(Query *query, ParamListInfo boundParams,

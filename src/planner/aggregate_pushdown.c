@@ -13,7 +13,8 @@
  * - likewise, when every window function's PARTITION BY includes the
  *   distribution column (with no aggregation, or grouped by that column),
  *   every window partition lies in one shard, and the shards compute the
- *   window functions too;
+ *   window functions too (over joins of co-located tables as well, when
+ *   the column is a distribution column of a table no outer join nulls);
  * - otherwise each shard computes partial aggregates per group -- count,
  *   sum, min, max, avg (as sum and count), bool_and/or, every, bit_and/or
  *   -- and the coordinator groups again and combines them: counts and sums
@@ -629,6 +630,47 @@ PushDownGroupLimit(Query *query, Query *workerQuery)
 }
 
 /*
+ * ShipWholeLevel makes the shard query compute the query level's rows
+ * whole -- grouping, HAVING and window functions, for a level whose groups
+ * and window partitions each lie in one set of shards -- with one output
+ * column per target entry, and returns the coordinator's target list,
+ * which reads those columns.
+ */
+static List *
+ShipWholeLevel(Query *query, PushdownContext *context, Query *workerQuery)
+{
+	List	   *newTargetList = NIL;
+	ListCell   *lc;
+	int			position = 0;
+
+	workerQuery->hasAggs = query->hasAggs;
+	workerQuery->hasWindowFuncs = query->hasWindowFuncs;
+	workerQuery->windowClause = copyObject(query->windowClause);
+	workerQuery->groupClause = copyObject(query->groupClause);
+	workerQuery->havingQual = query->havingQual ?
+		(Node *) WorkerForm((Expr *) query->havingQual, context) : NULL;
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		TargetEntry *workerTle = flatCopyTargetEntry(tle);
+		TargetEntry *newTle = flatCopyTargetEntry(tle);
+
+		workerTle->expr = WorkerForm(tle->expr, context);
+		workerTle->resjunk = false;
+		workerQuery->targetList = lappend(workerQuery->targetList, workerTle);
+		newTle->expr = (Expr *) makeVar(context->placeholderRti, ++position,
+										exprType((Node *) tle->expr),
+										exprTypmod((Node *) tle->expr),
+										exprCollation((Node *) tle->expr),
+										0);
+		newTargetList = lappend(newTargetList, newTle);
+		context->workerExprs = lappend(context->workerExprs, workerTle->expr);
+	}
+	PushDownGroupLimit(query, workerQuery);
+	return newTargetList;
+}
+
+/*
  * SplitAggregation fills the shard query with partial aggregates per group
  * (or, for DISTINCT aggregates, the distinct values per group) and computes
  * the coordinator's target list and HAVING that combine them; false when
@@ -734,7 +776,6 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 	ListCell   *lc;
 	PruningResult pruning;
 	Expr	   *distinctArgument;
-	int			position = 0;
 
 	if (!CanPushDownAggregation(query, rti, entry, &groupsByDistColumn,
 								&distinctArgument))
@@ -751,37 +792,8 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 
 	if (groupsByDistColumn)
 	{
-		/*
-		 * The shards run the whole grouping and window functions; one
-		 * output column per entry.
-		 */
-		workerQuery->hasAggs = query->hasAggs;
-		workerQuery->hasWindowFuncs = query->hasWindowFuncs;
-		workerQuery->windowClause = copyObject(query->windowClause);
-		workerQuery->groupClause = copyObject(query->groupClause);
-		workerQuery->havingQual = query->havingQual ?
-			(Node *) WorkerForm((Expr *) query->havingQual, &context) : NULL;
-		foreach(lc, query->targetList)
-		{
-			TargetEntry *tle = lfirst(lc);
-			TargetEntry *workerTle = flatCopyTargetEntry(tle);
-			TargetEntry *newTle = flatCopyTargetEntry(tle);
-
-			workerTle->expr = WorkerForm(tle->expr, &context);
-			workerTle->resjunk = false;
-			workerQuery->targetList = lappend(workerQuery->targetList,
-											  workerTle);
-			newTle->expr = (Expr *) makeVar(rti, ++position,
-											exprType((Node *) tle->expr),
-											exprTypmod((Node *) tle->expr),
-											exprCollation((Node *) tle->expr),
-											0);
-			newTargetList = lappend(newTargetList, newTle);
-			context.workerExprs = lappend(context.workerExprs,
-										  workerTle->expr);
-		}
+		newTargetList = ShipWholeLevel(query, &context, workerQuery);
 		newHaving = NULL;
-		PushDownGroupLimit(query, workerQuery);
 	}
 	else if (!SplitAggregation(query, &context, workerQuery, distinctArgument,
 							   &newTargetList, &newHaving))
@@ -899,6 +911,115 @@ PushDownAggregationOverJoin(Query *query, DistributedPlan *joinPlan,
 
 	query->targetList = newTargetList;
 	query->havingQual = newHaving;
+	foreach(lc, context.workerExprs)
+		columnNames = lappend(columnNames,
+							  psprintf("column%d", foreach_current_index(lc) + 1));
+	list_nth_cell(query->rtable, placeholderIndex - 1)->ptr_value =
+		MakeResultPlaceholderRte("joined", columnNames, context.workerExprs,
+								 planIndex);
+
+	plan = MakeShipQueryPlan(joinPlan->relid, workerQuery,
+							 joinPlan->shardIndexes, joinPlan->pruneValue,
+							 false, true);
+	plan->isRouter = false;
+	return plan;
+}
+
+/*
+ * JoinPartitionColumn: the placeholder column (a Var of the join's
+ * placeholder) is the distribution column of one of the joined tables, on
+ * no outer join's nullable side -- so all rows with one value of it come
+ * from one set of co-located shards.
+ */
+static bool
+JoinPartitionColumn(Node *expr, Index placeholderIndex, Query *joinQuery)
+{
+	Var		   *var;
+	Var		   *source;
+	DistTableCacheEntry *entry;
+
+	if (!IsA(expr, Var) || ((Var *) expr)->varno != placeholderIndex ||
+		((Var *) expr)->varlevelsup != 0)
+		return false;
+	var = (Var *) expr;
+	if (var->varattno < 1 || var->varattno > list_length(joinQuery->targetList))
+		return false;
+	source = (Var *) ((TargetEntry *) list_nth(joinQuery->targetList,
+											   var->varattno - 1))->expr;
+	if (!IsA(source, Var) || source->varlevelsup != 0)
+		return false;
+	entry = LookupDistTable(rt_fetch(source->varno, joinQuery->rtable)->relid);
+	return entry != NULL && source->varattno == entry->distAttnum &&
+		!IsNullableInJoinTree((Node *) joinQuery->jointree, source->varno,
+							  false);
+}
+
+/*
+ * PushDownWindowsOverJoin moves the window functions of a query level whose
+ * FROM clause join_pushdown.c has turned into a placeholder scan of joined
+ * co-located shards into the shards' join query, when every window
+ * partitions by a distribution column (see JoinPartitionColumn): each set
+ * of shards then holds whole window partitions.  Returns the new plan for
+ * the placeholder, or NULL when the query level does not qualify and is
+ * left unchanged.
+ */
+DistributedPlan *
+PushDownWindowsOverJoin(Query *query, DistributedPlan *joinPlan, int planIndex)
+{
+	Index		placeholderIndex;
+	PushdownContext context;
+	Query	   *workerQuery;
+	List	   *newTargetList;
+	List	   *columnNames = NIL;
+	ListCell   *lc;
+	DistributedPlan *plan;
+
+	if (!query->hasWindowFuncs || query->hasAggs ||
+		query->groupClause != NIL || query->groupingSets != NIL ||
+		query->havingQual != NULL || query->hasTargetSRFs ||
+		query->hasSubLinks || query->rowMarks != NIL ||
+		query->setOperations != NULL || query->jointree->quals != NULL ||
+		list_length(query->jointree->fromlist) != 1)
+		return NULL;
+	placeholderIndex = ((RangeTblRef *) linitial(query->jointree->fromlist))->rtindex;
+	if (!bms_is_subset(pull_varnos(NULL, (Node *) query->targetList),
+					   bms_make_singleton(placeholderIndex)) ||
+		contain_vars_of_level((Node *) query->targetList, 1) ||
+		!ShippableWithAggregates((Node *) query->targetList))
+		return NULL;
+	foreach(lc, query->windowClause)
+	{
+		WindowClause *window = lfirst(lc);
+		ListCell   *plc;
+		bool		found = false;
+
+		foreach(plc, window->partitionClause)
+		{
+			if (JoinPartitionColumn(get_sortgroupclause_expr(lfirst(plc),
+															 query->targetList),
+									placeholderIndex, joinPlan->query))
+				found = true;
+		}
+		if (!found)
+			return NULL;
+	}
+
+	memset(&context, 0, sizeof(context));
+	context.rti = placeholderIndex;
+	context.placeholderRti = placeholderIndex;
+	context.sourceTargetList = joinPlan->query->targetList;
+	context.sourceRte = rt_fetch(placeholderIndex, query->rtable);
+
+	workerQuery = copyObject(joinPlan->query);
+	workerQuery->targetList = NIL;
+	newTargetList = ShipWholeLevel(query, &context, workerQuery);
+	if (!IsTransferableOutput(context.workerExprs) ||
+		!QueryIsDeparsable(workerQuery))
+		return NULL;
+
+	query->targetList = newTargetList;
+	query->hasWindowFuncs = false;
+	query->windowClause = NIL;
 	foreach(lc, context.workerExprs)
 		columnNames = lappend(columnNames,
 							  psprintf("column%d", foreach_current_index(lc) + 1));

@@ -59,7 +59,6 @@ static bool TransformWalker(Node *node, PullUpState *state);
 static void ReplaceDistributedTable(Query *query, Index rti,
 									DistTableCacheEntry *entry,
 									PullUpState *state);
-static bool IsNullableInJoinTree(Node *jtnode, Index rti, bool nullable);
 static void PushDownSortAndLimit(Query *query, Index rti, Query *workerQuery);
 static Plan *PlanDistributedPath(PlannerInfo *root, RelOptInfo *rel,
 								 CustomPath *best_path, List *tlist,
@@ -163,6 +162,11 @@ TransformQuery(Query *query, PullUpState *state)
 				PushDownAggregationOverJoin(query, plan,
 											list_length(state->plans));
 
+			/* or its window functions */
+			if (aggregationPlan == NULL)
+				aggregationPlan = PushDownWindowsOverJoin(query, plan,
+														  list_length(state->plans));
+
 			state->plans = lappend(state->plans,
 								   aggregationPlan ? aggregationPlan : plan);
 			return;
@@ -204,7 +208,7 @@ TransformWalker(Node *node, PullUpState *state)
  * outer join, where a WHERE condition on it must not be applied before the
  * join.
  */
-static bool
+bool
 IsNullableInJoinTree(Node *jtnode, Index rti, bool nullable)
 {
 	if (jtnode == NULL)
