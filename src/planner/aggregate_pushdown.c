@@ -755,6 +755,18 @@ SplitAggregation(Query *query, PushdownContext *context, Query *workerQuery,
 	return true;
 }
 
+/* WorkerColumnNames names the placeholder's columns column1, column2, ... */
+static List *
+WorkerColumnNames(List *workerExprs)
+{
+	List	   *names = NIL;
+	int			i;
+
+	for (i = 1; i <= list_length(workerExprs); i++)
+		names = lappend(names, psprintf("column%d", i));
+	return names;
+}
+
 /*
  * PushDownAggregation rewrites a query level whose aggregation the shards
  * can do (see the file header) and returns the placeholder's plan, or NULL
@@ -770,10 +782,7 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 	Query	   *workerQuery;
 	List	   *newTargetList = NIL;
 	Node	   *newHaving;
-	List	   *columnNames = NIL;
-	List	   *columnVars = NIL;
 	RangeTblEntry *placeholder;
-	ListCell   *lc;
 	PruningResult pruning;
 	Expr	   *distinctArgument;
 
@@ -816,14 +825,9 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 	query->havingQual = newHaving;
 	query->jointree->quals = NULL;
 
-	foreach(lc, context.workerExprs)
-	{
-		columnNames = lappend(columnNames,
-							  psprintf("column%d", foreach_current_index(lc) + 1));
-		columnVars = lappend(columnVars, lfirst(lc));
-	}
-	placeholder = MakeResultPlaceholderRte(rte->eref->aliasname, columnNames,
-										   columnVars, planIndex);
+	placeholder = MakeResultPlaceholderRte(rte->eref->aliasname,
+										   WorkerColumnNames(context.workerExprs),
+										   context.workerExprs, planIndex);
 	rte->inFromCl = false;
 	query->rtable = lappend(query->rtable, rte);
 	list_nth_cell(query->rtable, rti - 1)->ptr_value = placeholder;
@@ -845,6 +849,49 @@ PushDownAggregation(Query *query, Index rti, DistTableCacheEntry *entry,
 }
 
 /*
+ * StartJoinLevelPushdown prepares moving work of a query level whose FROM
+ * clause is the placeholder of a join pushed down by join_pushdown.c into
+ * the join's shard query: it sets up the context and returns a copy of
+ * the shard query without output columns.
+ */
+static Query *
+StartJoinLevelPushdown(Query *query, Index placeholderIndex,
+					   DistributedPlan *joinPlan, PushdownContext *context)
+{
+	Query	   *workerQuery = copyObject(joinPlan->query);
+
+	memset(context, 0, sizeof(PushdownContext));
+	context->rti = placeholderIndex;
+	context->placeholderRti = placeholderIndex;
+	context->sourceTargetList = joinPlan->query->targetList;
+	context->sourceRte = rt_fetch(placeholderIndex, query->rtable);
+	workerQuery->targetList = NIL;
+	return workerQuery;
+}
+
+/*
+ * FinishJoinLevelPushdown makes the query level read the output of the
+ * extended shard query through a new placeholder and returns its plan.
+ */
+static DistributedPlan *
+FinishJoinLevelPushdown(Query *query, Index placeholderIndex,
+						PushdownContext *context, Query *workerQuery,
+						DistributedPlan *joinPlan, int planIndex)
+{
+	DistributedPlan *plan;
+
+	list_nth_cell(query->rtable, placeholderIndex - 1)->ptr_value =
+		MakeResultPlaceholderRte("joined",
+								 WorkerColumnNames(context->workerExprs),
+								 context->workerExprs, planIndex);
+	plan = MakeShipQueryPlan(joinPlan->relid, workerQuery,
+							 joinPlan->shardIndexes, joinPlan->pruneValue,
+							 false, true);
+	plan->isRouter = false;
+	return plan;
+}
+
+/*
  * PushDownAggregationOverJoin moves the aggregation of a query level whose
  * FROM clause join_pushdown.c has turned into a placeholder scan of joined
  * shards into the shards' join query: each set of shards returns partial
@@ -862,9 +909,7 @@ PushDownAggregationOverJoin(Query *query, DistributedPlan *joinPlan,
 	List	   *newTargetList = NIL;
 	Node	   *newHaving = NULL;
 	Expr	   *distinctArgument = NULL;
-	List	   *columnNames = NIL;
 	ListCell   *lc;
-	DistributedPlan *plan;
 
 	if ((!query->hasAggs && query->groupClause == NIL) ||
 		query->hasWindowFuncs || query->groupingSets != NIL ||
@@ -893,15 +938,9 @@ PushDownAggregationOverJoin(Query *query, DistributedPlan *joinPlan,
 			return NULL;
 	}
 
-	memset(&context, 0, sizeof(context));
-	context.rti = placeholderIndex;
-	context.placeholderRti = placeholderIndex;
-	context.sourceTargetList = joinPlan->query->targetList;
-	context.sourceRte = rt_fetch(placeholderIndex, query->rtable);
-
 	/* the join's shard query, now returning groups */
-	workerQuery = copyObject(joinPlan->query);
-	workerQuery->targetList = NIL;
+	workerQuery = StartJoinLevelPushdown(query, placeholderIndex, joinPlan,
+										 &context);
 	if (!SplitAggregation(query, &context, workerQuery, distinctArgument,
 						  &newTargetList, &newHaving) ||
 		context.workerExprs == NIL ||
@@ -911,18 +950,8 @@ PushDownAggregationOverJoin(Query *query, DistributedPlan *joinPlan,
 
 	query->targetList = newTargetList;
 	query->havingQual = newHaving;
-	foreach(lc, context.workerExprs)
-		columnNames = lappend(columnNames,
-							  psprintf("column%d", foreach_current_index(lc) + 1));
-	list_nth_cell(query->rtable, placeholderIndex - 1)->ptr_value =
-		MakeResultPlaceholderRte("joined", columnNames, context.workerExprs,
-								 planIndex);
-
-	plan = MakeShipQueryPlan(joinPlan->relid, workerQuery,
-							 joinPlan->shardIndexes, joinPlan->pruneValue,
-							 false, true);
-	plan->isRouter = false;
-	return plan;
+	return FinishJoinLevelPushdown(query, placeholderIndex, &context,
+								   workerQuery, joinPlan, planIndex);
 }
 
 /*
@@ -970,9 +999,7 @@ PushDownWindowsOverJoin(Query *query, DistributedPlan *joinPlan, int planIndex)
 	PushdownContext context;
 	Query	   *workerQuery;
 	List	   *newTargetList;
-	List	   *columnNames = NIL;
 	ListCell   *lc;
-	DistributedPlan *plan;
 
 	if (!query->hasWindowFuncs || query->hasAggs ||
 		query->groupClause != NIL || query->groupingSets != NIL ||
@@ -1004,14 +1031,8 @@ PushDownWindowsOverJoin(Query *query, DistributedPlan *joinPlan, int planIndex)
 			return NULL;
 	}
 
-	memset(&context, 0, sizeof(context));
-	context.rti = placeholderIndex;
-	context.placeholderRti = placeholderIndex;
-	context.sourceTargetList = joinPlan->query->targetList;
-	context.sourceRte = rt_fetch(placeholderIndex, query->rtable);
-
-	workerQuery = copyObject(joinPlan->query);
-	workerQuery->targetList = NIL;
+	workerQuery = StartJoinLevelPushdown(query, placeholderIndex, joinPlan,
+										 &context);
 	newTargetList = ShipWholeLevel(query, &context, workerQuery);
 	if (!IsTransferableOutput(context.workerExprs) ||
 		!QueryIsDeparsable(workerQuery))
@@ -1020,16 +1041,6 @@ PushDownWindowsOverJoin(Query *query, DistributedPlan *joinPlan, int planIndex)
 	query->targetList = newTargetList;
 	query->hasWindowFuncs = false;
 	query->windowClause = NIL;
-	foreach(lc, context.workerExprs)
-		columnNames = lappend(columnNames,
-							  psprintf("column%d", foreach_current_index(lc) + 1));
-	list_nth_cell(query->rtable, placeholderIndex - 1)->ptr_value =
-		MakeResultPlaceholderRte("joined", columnNames, context.workerExprs,
-								 planIndex);
-
-	plan = MakeShipQueryPlan(joinPlan->relid, workerQuery,
-							 joinPlan->shardIndexes, joinPlan->pruneValue,
-							 false, true);
-	plan->isRouter = false;
-	return plan;
+	return FinishJoinLevelPushdown(query, placeholderIndex, &context,
+								   workerQuery, joinPlan, planIndex);
 }
