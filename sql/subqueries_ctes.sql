@@ -79,6 +79,26 @@ SELECT check_query('SELECT u.id, w, w IS NULL FROM u LEFT JOIN w ON w.id = u.id 
 SELECT check_query('SELECT id FROM w WHERE EXISTS (SELECT 1 FROM u WHERE u.id = (w).id * 5) ORDER BY id');
 SELECT check_query('SELECT w FROM w WHERE id = 7');
 
+-- the coordinator's plan is never JIT-compiled: its costs for rows from
+-- the shards are guesses, and compiling costs far more than it saves
+CREATE FUNCTION uses_jit(query text) RETURNS bool
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (ANALYZE) ' || query LOOP
+		IF line ~ '^JIT:' THEN
+			RETURN true;
+		END IF;
+	END LOOP;
+	RETURN false;
+END
+$fn$;
+SET jit_above_cost = 0;
+SELECT uses_jit('SELECT count(*) FROM t JOIN u ON u.grp = t.grp WHERE t.v > 10');
+SELECT uses_jit('SELECT count(*) FROM t_local t JOIN u_local u ON u.grp = t.grp WHERE t.v > 10') = pg_jit_available() AS local_plan_as_configured;
+RESET jit_above_cost;
+
 DROP TABLE t, u, w;
 SET client_min_messages TO WARNING;
 DROP SCHEMA subqueries_ctes CASCADE;

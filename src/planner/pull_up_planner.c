@@ -25,6 +25,7 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "jit/jit.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -111,6 +112,15 @@ PlanWithPullUp(Query *parse, const char *queryString, int cursorOptions,
 		CurrentPullUp = previous;
 	}
 	PG_END_TRY();
+
+	/*
+	 * No JIT compilation: the coordinator's copies of distributed tables
+	 * are empty, so the costs of the rows coming from the shards are
+	 * guesses, and with several tables they easily pass jit_above_cost.
+	 * Compiling then takes seconds, far more than the coordinator spends
+	 * on the (filtered, often aggregated) rows it gets.
+	 */
+	result->jitFlags = PGJIT_NONE;
 	return result;
 }
 
