@@ -18,14 +18,17 @@
 #   DISTDB_OS_USER       OS user the servers run as (default: see above)
 #   DISTDB_SKIP_BUILD=1  distdb_build_install does nothing (use what is installed)
 #   DISTDB_NO_PRELOAD=1  do not put distdb into shared_preload_libraries
+#   DISTDB_BASEPORT      first port tried for the servers (default 57630)
 #   DISTDB_EXTRA_CONF    extra postgresql.conf lines for every server
 #                        (e.g. $'log_statement = all\nlog_min_messages = debug1')
 
 # PostgreSQL major version and the Debian packages everything needs.
 DISTDB_PG_MAJOR=15
 DISTDB_DEB_PACKAGES=(postgresql-15 postgresql-server-dev-15 libipc-run-perl make gcc)
-# First port tried when looking for free ports.
-DISTDB_DEFAULT_BASEPORT=57630
+# First port tried when looking for free ports (DISTDB_BASEPORT: another
+# one, so that runs started at the same moment from several checkouts do
+# not pick the same ports).
+DISTDB_DEFAULT_BASEPORT="${DISTDB_BASEPORT:-57630}"
 # Node names of a cluster, in port order; "plain" is the stand-alone server.
 DISTDB_CLUSTER_NODES=(coordinator worker1 worker2)
 # Root of the source tree (the directory above test/).
