@@ -26,6 +26,15 @@ SELECT check_query('SELECT id, stddev(v), variance(x) FROM t WHERE id < 10 GROUP
 SELECT check_query('SELECT round(corr(v, x)::numeric, 10), round(covar_pop(v, x)::numeric, 10), round(regr_slope(v, x)::numeric, 10), regr_count(v, x) FROM t');
 SELECT check_query('SELECT round(avg(f)::numeric, 10), round(sum(f)::numeric, 10), round(stddev(f)::numeric, 10) FROM t WHERE id < 100');
 SELECT check_query('SELECT avg(v::int2), avg(v::int8), sum(v::int2), round(avg(v::real)::numeric, 3), sum(v::real) FROM t');
+-- variances of integers and numerics: the shards return exact counts, sums
+-- and sums of squares, the coordinator computes what PostgreSQL would
+SELECT check_query('SELECT var_samp(v), var_pop(v), variance(x), var_pop(x), var_samp(v::int8 * 1000003), var_pop(v::int2) FROM t WHERE id <= 500');
+SELECT check_query('SELECT grp, var_samp(v), var_pop(v), variance(x), var_pop(x / 7), var_samp(x * 1000000), count(*) FROM t GROUP BY grp ORDER BY grp NULLS FIRST');
+SELECT check_query('SELECT var_samp(v) FILTER (WHERE grp = 3), var_pop(x) FILTER (WHERE b) FROM t');
+SELECT check_query('SELECT var_samp(v), var_pop(v) FROM t WHERE id = 1');
+SELECT check_query('SELECT var_samp(v), var_pop(v) FROM t WHERE id < 0');
+SELECT check_query('SELECT grp, var_samp(v) * 2, round(variance(v), 2) FROM t GROUP BY grp HAVING var_pop(v) > 800 ORDER BY 1');
+SELECT check_query('SELECT variance(x) FROM (SELECT x FROM t UNION ALL SELECT ''NaN''::numeric) s');
 
 -- array, string, json and xml aggregates
 SELECT check_query('SELECT grp, array_agg(v ORDER BY v, id), string_agg(s, '','' ORDER BY id) FROM t GROUP BY grp ORDER BY grp');

@@ -16,9 +16,10 @@
  *   window functions too (over joins of co-located tables as well, when
  *   the column is a distribution column of a table no outer join nulls);
  * - otherwise each shard computes partial aggregates per group -- count,
- *   sum, min, max, avg (as sum and count), bool_and/or, every, bit_and/or
- *   -- and the coordinator groups again and combines them: counts and sums
- *   are summed, minimums take the minimum, and so on;
+ *   sum, min, max, avg (as sum and count), bool_and/or, every, bit_and/or,
+ *   and the variances of integers and numerics (as counts, sums and sums
+ *   of squares) -- and the coordinator groups again and combines them:
+ *   counts and sums are summed, minimums take the minimum, and so on;
  * - when every aggregate is DISTINCT over the same expression (count(DISTINCT
  *   x), string_agg(DISTINCT x, ',')), the shards return each group's
  *   distinct values of it and the coordinator aggregates those.
@@ -47,6 +48,7 @@
 #include "rewrite/rewriteManip.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 
 #include "distdb/deparse.h"
 #include "distdb/planner_internal.h"
@@ -59,7 +61,11 @@ typedef enum AggregateSplit
 	SPLIT_COUNT,				/* count: sum of the counts */
 	SPLIT_SAME,					/* min, max, bool_and, ...: the same again */
 	SPLIT_SUM,					/* sum: sum of the sums, cast back */
-	SPLIT_AVG					/* avg: sum of sums / sum of counts */
+	SPLIT_AVG,					/* avg: sum of sums / sum of counts */
+	SPLIT_VAR_SAMP,				/* var_samp, variance of integers and
+								 * numerics: from counts, sums and sums of
+								 * squares */
+	SPLIT_VAR_POP				/* var_pop of integers and numerics: same */
 } AggregateSplit;
 
 /* state of the rewrite of one query level */
@@ -125,6 +131,14 @@ ClassifyAggregate(Aggref *aggref)
 		(argType == INT2OID || argType == INT4OID || argType == INT8OID ||
 		 argType == NUMERICOID || argType == FLOAT8OID))
 		return SPLIT_AVG;
+	if (argType == INT2OID || argType == INT4OID || argType == INT8OID ||
+		argType == NUMERICOID)
+	{
+		if (strcmp(name, "var_samp") == 0 || strcmp(name, "variance") == 0)
+			return SPLIT_VAR_SAMP;
+		if (strcmp(name, "var_pop") == 0)
+			return SPLIT_VAR_POP;
+	}
 	return SPLIT_NONE;
 }
 
@@ -464,6 +478,97 @@ WorkerForm(Expr *expr, PushdownContext *context)
 											  NULL);
 }
 
+/* a numeric constant */
+static Expr *
+NumericConst(int64 value)
+{
+	return (Expr *) makeConst(NUMERICOID, -1, InvalidOid, -1,
+							  NumericGetDatum(int64_to_numeric(value)), false,
+							  false);
+}
+
+/* a call of a built-in numeric function of two arguments */
+static Expr *
+NumericCall(Oid function, Oid resultType, Expr *left, Expr *right)
+{
+	return (Expr *) makeFuncExpr(function, resultType, list_make2(left, right),
+								 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+}
+
+/*
+ * CombineVariance returns the coordinator expression for var_samp (or
+ * variance) or var_pop of integers or numerics from the shards' counts,
+ * sums and sums of squares, all exact.  It computes what PostgreSQL's own
+ * final function does, with the same numeric operations and scales:
+ * NULL without rows (or with one row, for the sample variance), 0 when
+ * n * sum(x^2) - sum(x)^2 is not positive, else that divided by n * (n - 1)
+ * (sample) or n * n (population).
+ */
+static Expr *
+CombineVariance(Aggref *aggref, PushdownContext *context, bool sample)
+{
+	Expr	   *argument = ((TargetEntry *) linitial(aggref->args))->expr;
+	Expr	   *value = CastTo(argument, NUMERICOID);
+	Aggref	   *countAggref = (Aggref *) MakeAggregate("count", argument,
+													   InvalidOid);
+	Aggref	   *sumAggref = (Aggref *) MakeAggregate("sum", value, InvalidOid);
+	Aggref	   *squaresAggref;
+	Expr	   *n;
+	Expr	   *sum;
+	Expr	   *squares;
+	Expr	   *numerator;
+	Expr	   *denominator;
+	CaseExpr   *caseExpr = makeNode(CaseExpr);
+	CaseWhen   *tooFew = makeNode(CaseWhen);
+	CaseWhen   *notPositive = makeNode(CaseWhen);
+
+	squaresAggref = (Aggref *) MakeAggregate("sum",
+											 NumericCall(F_NUMERIC_MUL, NUMERICOID,
+														 value, copyObject(value)),
+											 InvalidOid);
+	countAggref->aggfilter = copyObject(aggref->aggfilter);
+	sumAggref->aggfilter = copyObject(aggref->aggfilter);
+	squaresAggref->aggfilter = copyObject(aggref->aggfilter);
+
+	n = CastTo(MakeAggregate("sum",
+							 (Expr *) WorkerColumn(context,
+												   WorkerForm((Expr *) countAggref, context)),
+							 InvalidOid), NUMERICOID);
+	sum = MakeAggregate("sum",
+						(Expr *) WorkerColumn(context,
+											  WorkerForm((Expr *) sumAggref, context)),
+						InvalidOid);
+	squares = MakeAggregate("sum",
+							(Expr *) WorkerColumn(context,
+												  WorkerForm((Expr *) squaresAggref, context)),
+							InvalidOid);
+	numerator = NumericCall(F_NUMERIC_SUB, NUMERICOID,
+							NumericCall(F_NUMERIC_MUL, NUMERICOID, n, squares),
+							NumericCall(F_NUMERIC_MUL, NUMERICOID, sum,
+										copyObject(sum)));
+	denominator = NumericCall(F_NUMERIC_MUL, NUMERICOID, copyObject(n),
+							  sample ?
+							  NumericCall(F_NUMERIC_SUB, NUMERICOID,
+										  copyObject(n), NumericConst(1)) :
+							  copyObject(n));
+
+	tooFew->expr = NumericCall(F_NUMERIC_LT, BOOLOID, copyObject(n),
+							   NumericConst(sample ? 2 : 1));
+	tooFew->result = (Expr *) makeNullConst(NUMERICOID, -1, InvalidOid);
+	tooFew->location = -1;
+	notPositive->expr = NumericCall(F_NUMERIC_LE, BOOLOID, numerator,
+									NumericConst(0));
+	notPositive->result = NumericConst(0);
+	notPositive->location = -1;
+	caseExpr->casetype = NUMERICOID;
+	caseExpr->casecollid = InvalidOid;
+	caseExpr->args = list_make2(tooFew, notPositive);
+	caseExpr->defresult = NumericCall(F_NUMERIC_DIV, NUMERICOID,
+									  copyObject(numerator), denominator);
+	caseExpr->location = -1;
+	return (Expr *) caseExpr;
+}
+
 /*
  * CombineAggregate returns the coordinator expression that combines the
  * shards' partial results of an aggregate.
@@ -541,6 +646,10 @@ CombineAggregate(Aggref *aggref, PushdownContext *context)
 											 InvalidOid, InvalidOid,
 											 COERCE_EXPLICIT_CALL);
 			}
+		case SPLIT_VAR_SAMP:
+			return CombineVariance(aggref, context, true);
+		case SPLIT_VAR_POP:
+			return CombineVariance(aggref, context, false);
 		case SPLIT_NONE:
 			break;
 	}
