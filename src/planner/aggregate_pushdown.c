@@ -478,6 +478,24 @@ WorkerForm(Expr *expr, PushdownContext *context)
 											  NULL);
 }
 
+/*
+ * SumOfPartials has the shards compute name(argument) FILTER (filter) and
+ * returns the coordinator's sum of their results.
+ */
+static Expr *
+SumOfPartials(PushdownContext *context, const char *name, Expr *argument,
+			  Expr *filter)
+{
+	Aggref	   *partial = (Aggref *) MakeAggregate(name, argument, InvalidOid);
+
+	partial->aggfilter = copyObject(filter);
+	return MakeAggregate("sum",
+						 (Expr *) WorkerColumn(context,
+											   WorkerForm((Expr *) partial,
+														  context)),
+						 InvalidOid);
+}
+
 /* a numeric constant */
 static Expr *
 NumericConst(int64 value)
@@ -509,10 +527,6 @@ CombineVariance(Aggref *aggref, PushdownContext *context, bool sample)
 {
 	Expr	   *argument = ((TargetEntry *) linitial(aggref->args))->expr;
 	Expr	   *value = CastTo(argument, NUMERICOID);
-	Aggref	   *countAggref = (Aggref *) MakeAggregate("count", argument,
-													   InvalidOid);
-	Aggref	   *sumAggref = (Aggref *) MakeAggregate("sum", value, InvalidOid);
-	Aggref	   *squaresAggref;
 	Expr	   *n;
 	Expr	   *sum;
 	Expr	   *squares;
@@ -522,26 +536,13 @@ CombineVariance(Aggref *aggref, PushdownContext *context, bool sample)
 	CaseWhen   *tooFew = makeNode(CaseWhen);
 	CaseWhen   *notPositive = makeNode(CaseWhen);
 
-	squaresAggref = (Aggref *) MakeAggregate("sum",
-											 NumericCall(F_NUMERIC_MUL, NUMERICOID,
-														 value, copyObject(value)),
-											 InvalidOid);
-	countAggref->aggfilter = copyObject(aggref->aggfilter);
-	sumAggref->aggfilter = copyObject(aggref->aggfilter);
-	squaresAggref->aggfilter = copyObject(aggref->aggfilter);
-
-	n = CastTo(MakeAggregate("sum",
-							 (Expr *) WorkerColumn(context,
-												   WorkerForm((Expr *) countAggref, context)),
-							 InvalidOid), NUMERICOID);
-	sum = MakeAggregate("sum",
-						(Expr *) WorkerColumn(context,
-											  WorkerForm((Expr *) sumAggref, context)),
-						InvalidOid);
-	squares = MakeAggregate("sum",
-							(Expr *) WorkerColumn(context,
-												  WorkerForm((Expr *) squaresAggref, context)),
-							InvalidOid);
+	n = CastTo(SumOfPartials(context, "count", argument, aggref->aggfilter),
+			   NUMERICOID);
+	sum = SumOfPartials(context, "sum", value, aggref->aggfilter);
+	squares = SumOfPartials(context, "sum",
+							NumericCall(F_NUMERIC_MUL, NUMERICOID, value,
+										copyObject(value)),
+							aggref->aggfilter);
 	numerator = NumericCall(F_NUMERIC_SUB, NUMERICOID,
 							NumericCall(F_NUMERIC_MUL, NUMERICOID, n, squares),
 							NumericCall(F_NUMERIC_MUL, NUMERICOID, sum,
@@ -613,26 +614,14 @@ CombineAggregate(Aggref *aggref, PushdownContext *context)
 			{
 				Expr	   *argument = ((TargetEntry *) linitial(aggref->args))->expr;
 				Oid			argType = exprType((Node *) argument);
-				Aggref	   *sumAggref;
-				Aggref	   *countAggref;
 				Expr	   *sum;
 				Expr	   *count;
 				Oid			resultType = aggref->aggtype;
 
-				sumAggref = (Aggref *) MakeAggregate("sum", argument, InvalidOid);
-				sumAggref->aggfilter = aggref->aggfilter;
-				countAggref = (Aggref *) MakeAggregate("count", argument,
-													   InvalidOid);
-				countAggref->aggfilter = aggref->aggfilter;
-
-				sum = MakeAggregate("sum",
-									(Expr *) WorkerColumn(context,
-														  WorkerForm((Expr *) sumAggref, context)),
-									InvalidOid);
-				count = MakeAggregate("sum",
-									  (Expr *) WorkerColumn(context,
-															WorkerForm((Expr *) countAggref, context)),
-									  InvalidOid);
+				sum = SumOfPartials(context, "sum", argument,
+									aggref->aggfilter);
+				count = SumOfPartials(context, "count", argument,
+									  aggref->aggfilter);
 				if (argType == FLOAT8OID)
 					return (Expr *) makeFuncExpr(F_FLOAT8DIV, FLOAT8OID,
 												 list_make2(CastTo(sum, FLOAT8OID),
