@@ -73,6 +73,11 @@ extern DistributedDdl *PlanReindex(ReindexStmt *stmt);
 extern char *QualifiedShardIndexName(Oid indexOid, int64 shardId);
 extern void ErrorIfUniqueWithoutDistributionColumn(Oid indexOid);
 
+/* alter_table_commands.c */
+extern DistributedDdl *PlanAlterTable(AlterTableStmt *stmt);
+extern DistributedDdl *PlanRename(RenameStmt *stmt);
+extern DistributedDdl *PlanAlterObjectSchema(AlterObjectSchemaStmt *stmt);
+
 /* create_distributed_table.c: can a unique index be enforced per shard */
 extern bool UniqueIndexIncludesColumn(Relation indexRel, AttrNumber attnum,
 									  Oid typeId, bool *wrongOperator);

@@ -44,7 +44,8 @@ extern char *ShardIndexCreateCommand(Oid indexOid, int64 shardId,
 									 bool concurrently);
 
 /* a column as the shards define it: "name type [COLLATE] [DEFAULT] [NOT NULL]" */
-extern char *ShardColumnDefinition(Oid relid, AttrNumber attnum);
+extern char *ShardColumnDefinition(Oid relid, AttrNumber attnum,
+								   bool withDefault);
 
 /* a column's default as the shards have it (deparsed), or NULL for none */
 extern char *ShardColumnDefault(Oid relid, AttrNumber attnum);

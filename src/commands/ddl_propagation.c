@@ -265,6 +265,15 @@ PlanDistributedDdl(Node *parsetree)
 		case T_ReindexStmt:
 			return PlanReindex((ReindexStmt *) parsetree);
 
+		case T_AlterTableStmt:
+			return PlanAlterTable((AlterTableStmt *) parsetree);
+
+		case T_RenameStmt:
+			return PlanRename((RenameStmt *) parsetree);
+
+		case T_AlterObjectSchemaStmt:
+			return PlanAlterObjectSchema((AlterObjectSchemaStmt *) parsetree);
+
 		default:
 			return NULL;
 	}

@@ -23,8 +23,9 @@
  *	  undone if the transaction aborts.  ALTER DEFAULT PRIVILEGES is not
  *	  carried to the workers: shards get their privileges from the table
  *	  when they are created (src/operations/shard_ddl.c);
- *	- CREATE INDEX, DROP INDEX and REINDEX run on every shard too
- *	  (ddl_propagation.c and the planners it calls);
+ *	- CREATE INDEX, DROP INDEX, REINDEX, ALTER TABLE, renames and SET
+ *	  SCHEMA run on every shard too (ddl_propagation.c and the planners
+ *	  it calls), or are refused there;
  *	- every other DDL that would change a distributed table's definition
  *	  (triggers, policies, ...) is refused, so the shell never diverges from its shards, and so are
  *	  DROP SCHEMA ... CASCADE, DROP OWNED and REASSIGN OWNED when they would
@@ -156,7 +157,8 @@ DistdbProcessUtility(PlannedStmt *pstmt, const char *queryString,
 										   context, params, queryEnv, dest, qc);
 				ExecuteShardCommandBatch(BuildShardCommands(relids,
 														"TRUNCATE TABLE",
-														NULL));
+														stmt->behavior == DROP_CASCADE ?
+														" CASCADE" : NULL));
 				return;
 			}
 
@@ -677,7 +679,9 @@ DropDistributedTables(DropStmt *stmt)
 	if (relids == NIL)
 		return NULL;
 
-	batch = BuildShardCommands(relids, "DROP TABLE IF EXISTS", NULL);
+	/* CASCADE drops the foreign keys of co-located shards referencing them */
+	batch = BuildShardCommands(relids, "DROP TABLE IF EXISTS",
+							   stmt->behavior == DROP_CASCADE ? " CASCADE" : NULL);
 
 	foreach(cell, relids)
 		DeleteDistTableMetadata(lfirst_oid(cell));

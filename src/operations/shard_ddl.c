@@ -103,7 +103,7 @@ static char *CreateShardTableCommand(Relation rel, const char *shardName,
 									 int64 shardId, List *deparseContext);
 static void AppendColumnDefinition(StringInfo buf, Relation rel,
 								   Form_pg_attribute attr,
-								   List *deparseContext);
+								   List *deparseContext, bool withDefault);
 static Node *ColumnDefaultExpression(Relation rel, AttrNumber attnum);
 static bool ContainsNextvalWalker(Node *node, void *context);
 static void AppendTableConstraints(StringInfo buf, Relation rel,
@@ -234,10 +234,11 @@ ShardIndexCreateCommand(Oid indexOid, int64 shardId, bool concurrently)
 /*
  * ShardColumnDefinition returns the definition of column attnum of a
  * table as a shard has it ("name type [COLLATE c] [DEFAULT e] [NOT
- * NULL]"), for ALTER TABLE ... ADD COLUMN on the shards.
+ * NULL]", the default only withDefault), for ALTER TABLE ... ADD COLUMN
+ * on the shards.
  */
 char *
-ShardColumnDefinition(Oid relid, AttrNumber attnum)
+ShardColumnDefinition(Oid relid, AttrNumber attnum, bool withDefault)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
 	int			gucNestLevel = BeginShardDeparse();
@@ -248,7 +249,7 @@ ShardColumnDefinition(Oid relid, AttrNumber attnum)
 	initStringInfo(&buf);
 	AppendColumnDefinition(&buf, rel,
 						   TupleDescAttr(RelationGetDescr(rel), attnum - 1),
-						   deparseContext);
+						   deparseContext, withDefault);
 
 	EndShardDeparse(gucNestLevel);
 	relation_close(rel, NoLock);
@@ -366,7 +367,7 @@ CreateShardTableCommand(Relation rel, const char *shardName, int64 shardId,
 			appendStringInfoString(&buf, ", ");
 		firstColumn = false;
 
-		AppendColumnDefinition(&buf, rel, attr, deparseContext);
+		AppendColumnDefinition(&buf, rel, attr, deparseContext, true);
 	}
 
 	AppendTableConstraints(&buf, rel, shardId);
@@ -384,9 +385,9 @@ CreateShardTableCommand(Relation rel, const char *shardName, int64 shardId,
  */
 static void
 AppendColumnDefinition(StringInfo buf, Relation rel, Form_pg_attribute attr,
-					   List *deparseContext)
+					   List *deparseContext, bool withDefault)
 {
-	Node	   *defaultExpr;
+	Node	   *defaultExpr = NULL;
 
 	appendStringInfo(buf, "%s %s",
 					 quote_identifier(NameStr(attr->attname)),
@@ -397,7 +398,8 @@ AppendColumnDefinition(StringInfo buf, Relation rel, Form_pg_attribute attr,
 		appendStringInfo(buf, " COLLATE %s",
 						 generate_collation_name(attr->attcollation));
 
-	defaultExpr = ColumnDefaultExpression(rel, attr->attnum);
+	if (withDefault)
+		defaultExpr = ColumnDefaultExpression(rel, attr->attnum);
 	if (defaultExpr != NULL)
 	{
 		char	   *exprText = deparse_expression(defaultExpr, deparseContext,
