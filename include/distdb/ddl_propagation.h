@@ -52,6 +52,7 @@ extern void AddNodeCommand(ShardCommandBatch *batch, int32 nodeId,
 extern void AddShardCommands(ShardCommandBatch *batch, Oid relid,
 							 ShardCommandBuilder builder, void *context);
 extern void ExecuteShardCommandBatch(ShardCommandBatch *batch);
+extern List *TableNodeIds(Oid relid);
 extern void ExecuteShardCommandBatchConcurrently(ShardCommandBatch *batch);
 
 /*

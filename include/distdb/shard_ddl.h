@@ -55,6 +55,12 @@ extern char *ShardSchemaCreateCommand(Oid namespaceId);
 
 /*
  * Claim one connection to each node of nodeIds (an int list without
+ * duplicates) and establish them, in parallel; in the order of nodeIds.
+ */
+extern List *ClaimNodeConnectionList(List *nodeIds);
+
+/*
+ * Claim one connection to each node of nodeIds (an int list without
  * duplicates), establish them and open remote transactions, in parallel.
  * The result holds the NodeConnection of each node in the order of nodeIds.
  */

@@ -1277,27 +1277,14 @@ FinishSetSchema(DistributedDdl *ddl)
 {
 	SetSchemaState *state = ddl->state;
 	Oid			namespaceId = get_rel_namespace(state->relid);
-	DistTableCacheEntry *entry = LookupDistTable(state->relid);
-	int			shardIndex;
 
 	if (strcmp(get_namespace_name(namespaceId), "public") != 0)
 	{
 		char	   *schemaCommand = ShardSchemaCreateCommand(namespaceId);
+		ListCell   *cell;
 
-		for (shardIndex = 0; shardIndex < entry->shardCount; shardIndex++)
-		{
-			ShardInterval *shard = &entry->shards[shardIndex];
-			int			placementIndex;
-
-			for (placementIndex = 0; placementIndex < shard->placementCount;
-				 placementIndex++)
-			{
-				int32		nodeId = shard->placements[placementIndex].nodeId;
-
-				if (!list_member_int(ddl->batch->nodeIds, nodeId))
-					AddNodeCommand(ddl->batch, nodeId, schemaCommand);
-			}
-		}
+		foreach(cell, TableNodeIds(state->relid))
+			AddNodeCommand(ddl->batch, lfirst_int(cell), schemaCommand);
 	}
 
 	AddShardCommands(ddl->batch, state->relid, SetSchemaShardBuilder, state);

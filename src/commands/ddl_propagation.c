@@ -174,10 +174,9 @@ ConcurrentCommandErrorContext(void *arg)
 void
 ExecuteShardCommandBatchConcurrently(ShardCommandBatch *batch)
 {
-	List	   *connections = NIL;
+	List	   *connections;
 	int			round;
 	bool		more = true;
-	ListCell   *cell;
 	ErrorContextCallback errorContext;
 
 	if (batch == NULL || batch->nodeIds == NIL)
@@ -188,16 +187,7 @@ ExecuteShardCommandBatchConcurrently(ShardCommandBatch *batch)
 	errorContext.previous = error_context_stack;
 	error_context_stack = &errorContext;
 
-	foreach(cell, batch->nodeIds)
-	{
-		List	   *nodeConnections = ClaimNodeConnections(lfirst_int(cell), 1);
-
-		if (nodeConnections == NIL)
-			elog(ERROR, "could not claim a connection to node %d",
-				 lfirst_int(cell));
-		connections = lappend(connections, linitial(nodeConnections));
-	}
-	FinishConnectionEstablishment(connections);
+	connections = ClaimNodeConnectionList(batch->nodeIds);
 
 	for (round = 0; more; round++)
 	{
@@ -230,6 +220,32 @@ ExecuteShardCommandBatchConcurrently(ShardCommandBatch *batch)
 
 	error_context_stack = errorContext.previous;
 	ReleaseNodeConnectionList(connections);
+}
+
+
+/*
+ * TableNodeIds returns the nodes (int) holding placements of a distributed
+ * table's shards.
+ */
+List *
+TableNodeIds(Oid relid)
+{
+	DistTableCacheEntry *entry = LookupDistTable(relid);
+	List	   *nodeIds = NIL;
+	int			shardIndex;
+
+	for (shardIndex = 0; shardIndex < entry->shardCount; shardIndex++)
+	{
+		ShardInterval *shard = &entry->shards[shardIndex];
+		int			placementIndex;
+
+		for (placementIndex = 0; placementIndex < shard->placementCount;
+			 placementIndex++)
+			nodeIds = list_append_unique_int(nodeIds,
+											 shard->placements[placementIndex].nodeId);
+	}
+
+	return nodeIds;
 }
 
 

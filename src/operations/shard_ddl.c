@@ -1085,13 +1085,13 @@ AclRoleName(Oid roleId)
 
 
 /*
- * StartNodeTransactions claims one connection to each node of nodeIds,
- * waits until all of them are established and opens remote transactions
- * on them, each step for all nodes in parallel.  If the transaction has a
- * remote transaction on a node already, that connection is used.
+ * ClaimNodeConnectionList claims one connection to each node of nodeIds
+ * and waits until all of them are established, in parallel.  If the
+ * transaction has a remote transaction on a node already, that connection
+ * is used.
  */
 List *
-StartNodeTransactions(List *nodeIds)
+ClaimNodeConnectionList(List *nodeIds)
 {
 	List	   *connections = NIL;
 	ListCell   *cell;
@@ -1108,6 +1108,21 @@ StartNodeTransactions(List *nodeIds)
 	}
 
 	FinishConnectionEstablishment(connections);
+
+	return connections;
+}
+
+
+/*
+ * StartNodeTransactions claims one connection to each node of nodeIds
+ * (ClaimNodeConnectionList) and opens remote transactions on them, in
+ * parallel.
+ */
+List *
+StartNodeTransactions(List *nodeIds)
+{
+	List	   *connections = ClaimNodeConnectionList(nodeIds);
+
 	BeginRemoteTransactions(connections);
 
 	return connections;

@@ -103,7 +103,8 @@ distdb_shard_definitions(PG_FUNCTION_ARGS)
 	const char *sql;
 	List	   *coordinatorRows;
 	List	   *nodeShardLists;
-	List	   *connections = NIL;
+	List	   *nodeIds = NIL;
+	List	   *connections;
 	ListCell   *cell;
 
 	if (entry == NULL || !entry->isDistributed)
@@ -126,16 +127,8 @@ distdb_shard_definitions(PG_FUNCTION_ARGS)
 	nodeShardLists = GroupShardsByNode(entry);
 
 	foreach(cell, nodeShardLists)
-	{
-		NodeShardList *nodeShards = lfirst(cell);
-		List	   *nodeConnections = ClaimNodeConnections(nodeShards->nodeId, 1);
-
-		if (nodeConnections == NIL)
-			elog(ERROR, "could not claim a connection to node %d",
-				 nodeShards->nodeId);
-		connections = lappend(connections, linitial(nodeConnections));
-	}
-	FinishConnectionEstablishment(connections);
+		nodeIds = lappend_int(nodeIds, ((NodeShardList *) lfirst(cell))->nodeId);
+	connections = ClaimNodeConnectionList(nodeIds);
 
 	foreach(cell, connections)
 	{
