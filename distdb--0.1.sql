@@ -28,6 +28,11 @@ CREATE TABLE distdb.colocation (
 );
 CREATE SEQUENCE distdb.colocation_colocationid_seq AS int MINVALUE 1 OWNED BY distdb.colocation.colocationid;
 
+/*
+ * distmethod 'h': hash-distributed by column distattnum, in colocation
+ * group colocationid; 'r': reference table, one shard with a placement on
+ * every node, distattnum 0 and colocationid 0 (no group).
+ */
 CREATE TABLE distdb.dist_table (
 	logicalrelid regclass NOT NULL,
 	distmethod "char" NOT NULL,
@@ -95,6 +100,13 @@ CREATE FUNCTION distdb.create_distributed_table(
 	AS 'MODULE_PATHNAME', 'create_distributed_table';
 COMMENT ON FUNCTION distdb.create_distributed_table(regclass, text, int, text)
 	IS 'hash-distribute a table over the worker nodes';
+
+CREATE FUNCTION distdb.create_reference_table("table" regclass)
+	RETURNS void
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'create_reference_table';
+COMMENT ON FUNCTION distdb.create_reference_table(regclass)
+	IS 'give a table one shard with a copy on every worker node';
 
 /* Sizes of shards, read from the nodes that hold them */
 CREATE FUNCTION distdb.distdb_shard_sizes(
@@ -165,17 +177,18 @@ CREATE VIEW distdb.distdb_shards AS
 
 CREATE VIEW distdb.distdb_tables AS
 	SELECT t.logicalrelid AS table_name,
-		   CASE t.distmethod WHEN 'h' THEN 'hash' ELSE t.distmethod::text END
+		   CASE t.distmethod WHEN 'h' THEN 'hash' WHEN 'r' THEN 'reference'
+				ELSE t.distmethod::text END
 			   AS distribution_method,
 		   a.attname AS distribution_column,
 		   t.colocationid,
-		   c.shardcount AS shard_count,
+		   (SELECT count(*)::int FROM distdb.shard s
+			WHERE s.logicalrelid = t.logicalrelid) AS shard_count,
 		   (SELECT sum(sz.size)::bigint
 			FROM distdb.shard s
 			JOIN distdb.distdb_shard_sizes() sz ON sz.shardid = s.shardid
 			WHERE s.logicalrelid = t.logicalrelid) AS table_size
 	FROM distdb.dist_table t
-	JOIN distdb.colocation c ON c.colocationid = t.colocationid
 	LEFT JOIN pg_catalog.pg_attribute a
 		ON a.attrelid = t.logicalrelid AND a.attnum = t.distattnum
 	ORDER BY t.logicalrelid::oid;

@@ -19,6 +19,7 @@
 
 /* distribution methods, as stored in distdb.dist_table.distmethod */
 #define DISTRIBUTE_BY_HASH 'h'
+#define DISTRIBUTE_BY_REFERENCE 'r' /* one shard, a copy on every node */
 
 /* a worker node */
 typedef struct DistNode
@@ -55,6 +56,11 @@ typedef struct DistTableCacheEntry
 	bool		isValid;		/* false once invalidated */
 	bool		isDistributed;	/* false: a negative entry */
 
+	/*
+	 * A reference table has no distribution column (distAttnum 0, the type
+	 * fields and hash function unset), no colocation group (0) and a single
+	 * shard whose placements are on every node.
+	 */
 	char		distMethod;
 	AttrNumber	distAttnum;
 	Oid			distType;
@@ -73,10 +79,21 @@ extern void InitializeMetadataCache(void);
 extern bool DistdbMetadataAvailable(void);
 extern DistTableCacheEntry *LookupDistTable(Oid relid);
 extern bool IsDistributedTable(Oid relid);
+extern bool IsReferenceTable(Oid relid);
+extern ShardPlacement *ShardPlacementOnNode(ShardInterval *shard,
+											int32 nodeId);
 extern DistNode *LookupNode(int32 nodeId, bool missingOk);
 extern List *ActiveNodeList(void);
 extern ShardInterval *LookupShardById(DistTableCacheEntry *entry, int64 shardId);
 extern void InvalidateDistTableCache(Oid relid);
+
+/* whether a cache entry is that of a reference table */
+static inline bool
+IsReferenceTableEntry(const DistTableCacheEntry *entry)
+{
+	return entry->distMethod == DISTRIBUTE_BY_REFERENCE;
+}
+
 extern void InvalidateNodeCache(void);
 
 /* hashing (src/metadata/shard_hashing.c) */

@@ -73,6 +73,7 @@ extern bool ReadColocationRow(int32 colocationId, ColocationGroup *group);
 extern bool FindDefaultColocationGroup(int32 shardCount, Oid distType,
 									   Oid distCollation, ColocationGroup *group);
 extern List *TablesInColocationGroup(int32 colocationId);	/* Oid list */
+extern List *ReferenceTableList(void);	/* Oid list */
 extern int64 CountPlacementsOnNode(int32 nodeId);
 
 /* catalog_write.c: changes through SPI, run as the extension owner */

@@ -17,7 +17,7 @@
 #include "distdb/connection_cache.h"
 #include "distdb/remote_command.h"
 
-/* one command for one shard */
+/* one command for one shard placement */
 typedef struct DistTask
 {
 	int			shardIndex;
@@ -28,6 +28,13 @@ typedef struct DistTask
 	bool		prepare;		/* run as a statement prepared on the node */
 	List	   *rowIndexes;		/* INSERT: statement row of each row sent */
 	int			rowsReturned;	/* rows the task returned so far */
+
+	/*
+	 * A write to a shard with several placements has a task per placement:
+	 * the other copies' tasks point to the first one, run after it and
+	 * neither return rows nor count them.
+	 */
+	struct DistTask *replicaOf;
 
 	/* for EXPLAIN ANALYZE */
 	instr_time	startTime;
@@ -50,6 +57,8 @@ typedef struct TaskExecution
 	bool		isWrite;
 	bool		expectsRows;
 	List	   *connectionTasks;	/* ConnectionTasks */
+	List	   *replicaTasks;	/* DistTask with replicaOf set, started once
+								 * every other task has finished */
 	bool		started;
 	bool		finished;
 	uint64		rowsProcessed;	/* sum of the commands' row counts */

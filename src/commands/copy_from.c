@@ -86,7 +86,7 @@ typedef struct DistributedCopyState
 {
 	Relation	rel;
 	TupleDesc	tupleDesc;
-	AttrNumber	distAttnum;
+	AttrNumber	distAttnum;		/* InvalidAttrNumber: a reference table */
 	FmgrInfo	hashFunction;	/* of the distribution column's type */
 	Oid			distCollation;
 	int			shardCount;
@@ -182,8 +182,9 @@ ExecuteDistributedCopyFrom(CopyStmt *stmt, const char *queryString,
 	state.tupleDesc = RelationGetDescr(rel);
 	state.distAttnum = entry->distAttnum;
 	state.distCollation = entry->distCollation;
-	fmgr_info_copy(&state.hashFunction, &entry->hashFunction,
-				   CurrentMemoryContext);
+	if (!IsReferenceTableEntry(entry))
+		fmgr_info_copy(&state.hashFunction, &entry->hashFunction,
+					   CurrentMemoryContext);
 	state.shardCount = entry->shardCount;
 	state.sentColumns = ColumnsSentToShards(rel, attnums);
 
@@ -471,8 +472,7 @@ CopyRowsToShards(DistributedCopyState *state, CopyFromState cstate,
 	for (;;)
 	{
 		MemoryContext oldContext;
-		Datum		distValue;
-		int			shardIndex;
+		int			shardIndex = 0; /* without a distribution column */
 
 		CHECK_FOR_INTERRUPTS();
 
@@ -501,7 +501,8 @@ CopyRowsToShards(DistributedCopyState *state, CopyFromState cstate,
 		}
 
 		/* the message of a multi-row INSERT's null distribution value */
-		if (slot->tts_isnull[state->distAttnum - 1])
+		if (state->distAttnum != InvalidAttrNumber &&
+			slot->tts_isnull[state->distAttnum - 1])
 			ereport(ERROR,
 					(errcode(ERRCODE_NOT_NULL_VIOLATION),
 					 errmsg("cannot insert a null value into distribution column \"%s\"",
@@ -516,11 +517,11 @@ CopyRowsToShards(DistributedCopyState *state, CopyFromState cstate,
 			ExecConstraints(resultRelInfo, slot, estate);
 		}
 
-		distValue = slot->tts_values[state->distAttnum - 1];
-		shardIndex = ShardIndexForHash(state->shardCount,
-									   HashValueWithFunction(&state->hashFunction,
-															 state->distCollation,
-															 distValue));
+		if (state->distAttnum != InvalidAttrNumber)
+			shardIndex = ShardIndexForHash(state->shardCount,
+										   HashValueWithFunction(&state->hashFunction,
+																 state->distCollation,
+																 slot->tts_values[state->distAttnum - 1]));
 		MemoryContextSwitchTo(oldContext);
 
 		AddParsedRow(state, slot, shardIndex);

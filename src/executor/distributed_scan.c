@@ -219,26 +219,74 @@ BuildRemoteParams(DistributedPlan *plan, EState *estate)
 }
 
 /*
- * MakeTask fills a task for a shard's (first) placement.
+ * ShardTasks returns the tasks that run a command on a shard.  A read
+ * runs on one placement; a write (or a row lock) on every placement, so
+ * that all copies of a reference table stay the same.  The first of a
+ * write's tasks returns the command's rows and row count; the others
+ * (replicaOf pointing to it) run once it has finished, so that concurrent
+ * writers of a row queue on its first copy instead of deadlocking on two.
  */
-static DistTask *
-MakeTask(DistTableCacheEntry *entry, int shardIndex, char *queryString,
-		 RemoteParams *params, bool prepare)
+static List *
+ShardTasks(DistTableCacheEntry *entry, int shardIndex, char *queryString,
+		   RemoteParams *params, bool prepare, bool isWrite)
 {
-	DistTask   *task = palloc0(sizeof(DistTask));
 	ShardInterval *shard = &entry->shards[shardIndex];
+	int			taskCount = isWrite ? shard->placementCount : 1;
+	DistTask   *primary = NULL;
+	List	   *tasks = NIL;
+	int			placementIndex;
 
 	if (shard->placementCount < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("shard " INT64_FORMAT " has no placement", shard->shardId)));
-	task->shardIndex = shardIndex;
-	task->shardId = shard->shardId;
-	task->nodeId = shard->placements[0].nodeId;
-	task->queryString = queryString;
-	task->params = params;
-	task->prepare = prepare;
-	return task;
+	for (placementIndex = 0; placementIndex < taskCount; placementIndex++)
+	{
+		DistTask   *task = palloc0(sizeof(DistTask));
+
+		task->shardIndex = shardIndex;
+		task->shardId = shard->shardId;
+		task->nodeId = shard->placements[placementIndex].nodeId;
+		task->queryString = queryString;
+		task->params = params;
+		task->prepare = prepare;
+		task->replicaOf = primary;
+		if (primary == NULL)
+			primary = task;
+		tasks = lappend(tasks, task);
+	}
+	return tasks;
+}
+
+/*
+ * ShardNameForTask returns the name of the shard of a relation of a
+ * shipped query for the task on shard index shardIndex of anchor (the
+ * plan's table): co-located tables use their shard with the same index,
+ * reference tables their only shard, which must have a copy on the node
+ * the task runs on.
+ */
+static char *
+ShardNameForTask(DistTableCacheEntry *relationEntry,
+				 DistTableCacheEntry *anchor, int shardIndex, int32 nodeId)
+{
+	ShardInterval *shard;
+
+	if (relationEntry == NULL ||
+		(!IsReferenceTableEntry(relationEntry) &&
+		 relationEntry->shardCount != anchor->shardCount))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the tables of this query are no longer co-located")));
+	if (!IsReferenceTableEntry(relationEntry))
+		return relationEntry->shards[shardIndex].shardName;
+
+	shard = &relationEntry->shards[0];
+	if (ShardPlacementOnNode(shard, nodeId) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("reference table \"%s\" has no copy on node %d",
+						get_rel_name(relationEntry->relid), nodeId)));
+	return shard->shardName;
 }
 
 /*
@@ -279,28 +327,31 @@ BuildShipQueryTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 	foreach(lc, shardIndexes)
 	{
 		int			shardIndex = lfirst_int(lc);
+		List	   *shardTasks = ShardTasks(entry, shardIndex, NULL, params,
+											plan->isRouter, plan->isWrite);
+		ListCell   *tlc;
 
-		ListCell   *rlc;
-
-		/* co-located tables: the shards with the same index */
-		foreach(rlc, plan->queryRelations)
+		/* the names are the same on every node the tasks run on */
+		foreach(tlc, shardTasks)
 		{
-			Index		rtindex = lfirst_int(rlc);
-			DistTableCacheEntry *relationEntry =
-				LookupDistTable(rt_fetch(rtindex, plan->query->rtable)->relid);
+			DistTask   *task = lfirst(tlc);
+			ListCell   *rlc;
 
-			if (relationEntry == NULL ||
-				relationEntry->shardCount != entry->shardCount)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("the tables of this query are no longer co-located")));
-			relationNames[rtindex - 1] =
-				relationEntry->shards[shardIndex].shardName;
+			foreach(rlc, plan->queryRelations)
+			{
+				Index		rtindex = lfirst_int(rlc);
+
+				relationNames[rtindex - 1] =
+					ShardNameForTask(LookupDistTable(rt_fetch(rtindex,
+															  plan->query->rtable)->relid),
+									 entry, shardIndex, task->nodeId);
+			}
+			if (task->replicaOf == NULL)
+				task->queryString = ShardQueryString(&deparsed, relationNames);
+			else
+				task->queryString = task->replicaOf->queryString;
 		}
-		tasks = lappend(tasks,
-						MakeTask(entry, shardIndex,
-								 ShardQueryString(&deparsed, relationNames),
-								 params, plan->isRouter));
+		tasks = list_concat(tasks, shardTasks);
 	}
 	return tasks;
 }
@@ -417,7 +468,7 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 		columnTypes = lappend_oid(columnTypes, exprType((Node *) tle->expr));
 		columnCount++;
 	}
-	if (distColumn < 0)
+	if (distColumn < 0 && !IsReferenceTableEntry(entry))
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("cannot insert a null value into distribution column \"%s\"",
@@ -431,7 +482,7 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 		ListCell   *elc;
 		int			column = 0;
 		List	   *values = NIL;
-		int			rowShard = -1;
+		int			rowShard = 0;	/* a reference table's only shard */
 
 		foreach(elc, rowExprs)
 		{
@@ -473,7 +524,8 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 		{
 			int			taskRows = Min(rowsPerTask, shard->rowCount - firstRow);
 			RemoteParams *params = palloc0(sizeof(RemoteParams));
-			DistTask   *task;
+			List	   *shardTasks;
+			ListCell   *tlc;
 			int			i;
 
 			params->count = taskRows * columnCount;
@@ -485,15 +537,16 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 				params->values[i] = list_nth(shard->values,
 											 firstRow * columnCount + i);
 			}
-			task = MakeTask(entry, shardIndex,
-							DeparseShardInsert(query,
-											   entry->shards[shardIndex].shardName,
-											   taskRows, 1),
-							params->count > 0 ? params : NULL,
-							taskRows == 1);
-			task->rowIndexes = IntSublist(shard->rowIndexes, firstRow,
-												  taskRows);
-			tasks = lappend(tasks, task);
+			shardTasks = ShardTasks(entry, shardIndex,
+									DeparseShardInsert(query,
+													   entry->shards[shardIndex].shardName,
+													   taskRows, 1),
+									params->count > 0 ? params : NULL,
+									taskRows == 1, true);
+			foreach(tlc, shardTasks)
+				((DistTask *) lfirst(tlc))->rowIndexes =
+					IntSublist(shard->rowIndexes, firstRow, taskRows);
+			tasks = list_concat(tasks, shardTasks);
 		}
 	}
 	PopDeparseSettings(nestLevel);
@@ -582,8 +635,14 @@ DistributedScanNext(ScanState *node)
 			ListCell   *lc;
 			int			rowCount = 0;
 
+			/* only the first copy of each shard returns its rows */
 			foreach(lc, state->tasks)
-				rowCount += list_length(((DistTask *) lfirst(lc))->rowIndexes);
+			{
+				DistTask   *task = lfirst(lc);
+
+				if (task->replicaOf == NULL)
+					rowCount += list_length(task->rowIndexes);
+			}
 			ReturnRowsInStatementOrder(state->execution, rowCount);
 		}
 	}

@@ -148,7 +148,7 @@ InsertSelectReceiveSlot(TupleTableSlot *slot, DestReceiver *self)
 	ExprContext *econtext = receiver->econtext;
 	int			natts = receiver->tupleDesc->natts;
 	int			distIndex = entry->distAttnum - 1;
-	int			shardIndex;
+	int			shardIndex = 0; /* a reference table's only shard */
 	int			i;
 
 	CHECK_FOR_INTERRUPTS();
@@ -168,14 +168,17 @@ InsertSelectReceiveSlot(TupleTableSlot *slot, DestReceiver *self)
 									  &receiver->nulls[i]);
 	}
 
-	if (receiver->nulls[distIndex])
-		ereport(ERROR,
-				(errcode(ERRCODE_NOT_NULL_VIOLATION),
-				 errmsg("cannot insert a null value into distribution column \"%s\"",
-						NameStr(TupleDescAttr(receiver->tupleDesc,
-											  distIndex)->attname))));
-	shardIndex = ShardIndexForDatum(entry, receiver->values[distIndex],
-									entry->distType);
+	if (!IsReferenceTableEntry(entry))
+	{
+		if (receiver->nulls[distIndex])
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("cannot insert a null value into distribution column \"%s\"",
+							NameStr(TupleDescAttr(receiver->tupleDesc,
+												  distIndex)->attname))));
+		shardIndex = ShardIndexForDatum(entry, receiver->values[distIndex],
+										entry->distType);
+	}
 
 	/*
 	 * The destinations are claimed with the first row: by then the SELECT's

@@ -15,7 +15,11 @@
  * Statements that write (or lock rows) use one connection per node inside
  * a remote transaction, committed with the local one; a top-level
  * single-shard write outside a transaction block runs in autocommit mode
- * on its node, which saves the BEGIN and COMMIT round trips.
+ * on its node, which saves the BEGIN and COMMIT round trips.  A write to a
+ * shard with several placements (a reference table) has a task per
+ * placement: those of the other copies start once the first copies' tasks
+ * have finished, and only the first copy's rows and row counts are
+ * returned.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,6 +44,8 @@
 #include "distdb/task_execution.h"
 
 static void StartExecution(TaskExecution *execution);
+static void DealTasks(TaskExecution *execution, List *tasks);
+static bool StartReplicaTasks(TaskExecution *execution);
 static void StartNextTask(TaskExecution *execution,
 						  ConnectionTasks *connectionTasks);
 static bool BinaryTransferPossible(TupleDesc tupleDesc);
@@ -134,6 +140,7 @@ StartExecution(TaskExecution *execution)
 {
 	List	   *nodeIds = NIL;
 	List	   *allConnections = NIL;
+	List	   *firstTasks = NIL;
 	ListCell   *lc;
 	bool		needsTransaction;
 	int			taskCount = list_length(execution->tasks);
@@ -162,19 +169,16 @@ StartExecution(TaskExecution *execution)
 	foreach(lc, nodeIds)
 	{
 		int32		nodeId = lfirst_int(lc);
-		List	   *nodeTasks = NIL;
+		int			nodeTaskCount = 0;
 		List	   *connections;
 		ListCell   *tlc;
 		ListCell   *clc;
 		int			wanted;
-		int			position = 0;
 
 		foreach(tlc, execution->tasks)
 		{
-			DistTask   *task = lfirst(tlc);
-
-			if (task->nodeId == nodeId)
-				nodeTasks = lappend(nodeTasks, task);
+			if (((DistTask *) lfirst(tlc))->nodeId == nodeId)
+				nodeTaskCount++;
 		}
 		/*
 		 * distdb.max_connections_per_node bounds the connections to a node
@@ -184,7 +188,7 @@ StartExecution(TaskExecution *execution)
 		wanted = needsTransaction ? 1 :
 			Max(1, Min(DistdbMaxConnectionsPerNode -
 					   CountClaimedNodeConnections(nodeId),
-					   list_length(nodeTasks)));
+					   nodeTaskCount));
 		connections = ClaimNodeConnections(nodeId, wanted);
 		foreach(clc, connections)
 		{
@@ -194,20 +198,20 @@ StartExecution(TaskExecution *execution)
 			execution->connectionTasks = lappend(execution->connectionTasks,
 												 connectionTasks);
 		}
-		/* deal the node's tasks out over its connections */
-		foreach(tlc, nodeTasks)
-		{
-			ConnectionTasks *connectionTasks =
-				list_nth(execution->connectionTasks,
-						 list_length(execution->connectionTasks) -
-						 list_length(connections) +
-						 (position++ % list_length(connections)));
-
-			connectionTasks->tasks = lappend(connectionTasks->tasks,
-											 lfirst(tlc));
-		}
 		allConnections = list_concat(allConnections, connections);
 	}
+
+	/* the other copies' tasks wait for the first copies' */
+	foreach(lc, execution->tasks)
+	{
+		DistTask   *task = lfirst(lc);
+
+		if (task->replicaOf == NULL)
+			firstTasks = lappend(firstTasks, task);
+		else
+			execution->replicaTasks = lappend(execution->replicaTasks, task);
+	}
+	DealTasks(execution, firstTasks);
 
 	FinishConnectionEstablishment(allConnections);
 	if (needsTransaction)
@@ -227,6 +231,60 @@ StartExecution(TaskExecution *execution)
 			connectionTasks->connection->wroteData = true;
 		StartNextTask(execution, connectionTasks);
 	}
+}
+
+/*
+ * DealTasks deals tasks out over the execution's connections to their
+ * nodes, each to the connection with the fewest tasks so far.
+ */
+static void
+DealTasks(TaskExecution *execution, List *tasks)
+{
+	ListCell   *lc;
+
+	foreach(lc, tasks)
+	{
+		DistTask   *task = lfirst(lc);
+		ConnectionTasks *target = NULL;
+		ListCell   *clc;
+
+		foreach(clc, execution->connectionTasks)
+		{
+			ConnectionTasks *connectionTasks = lfirst(clc);
+
+			if (connectionTasks->connection->nodeId == task->nodeId &&
+				(target == NULL ||
+				 list_length(connectionTasks->tasks) < list_length(target->tasks)))
+				target = connectionTasks;
+		}
+		if (target == NULL)
+			elog(ERROR, "no connection to node %d for a task", task->nodeId);
+		target->tasks = lappend(target->tasks, task);
+	}
+}
+
+/*
+ * StartReplicaTasks starts the tasks of the other copies of written shards,
+ * once every first copy's task has finished; returns false when there are
+ * none left to start.
+ */
+static bool
+StartReplicaTasks(TaskExecution *execution)
+{
+	ListCell   *lc;
+
+	if (execution->replicaTasks == NIL)
+		return false;
+	DealTasks(execution, execution->replicaTasks);
+	execution->replicaTasks = NIL;
+	foreach(lc, execution->connectionTasks)
+	{
+		ConnectionTasks *connectionTasks = lfirst(lc);
+
+		if (connectionTasks->currentTask == NULL)
+			StartNextTask(execution, connectionTasks);
+	}
+	return true;
 }
 
 /*
@@ -520,14 +578,21 @@ FetchNextRow(TaskExecution *execution, TupleTableSlot *slot, DistTask **task)
 				switch (PQresultStatus(result))
 				{
 					case PGRES_SINGLE_TUPLE:
+						connectionTasks->currentTask->rowCount++;
+						if (connectionTasks->currentTask->replicaOf != NULL)
+						{
+							/* the first copy returned this row */
+							PQclear(result);
+							break;
+						}
 						StoreRow(execution, result, slot);
 						PQclear(result);
 						*task = connectionTasks->currentTask;
-						(*task)->rowCount++;
 						return true;
 					case PGRES_TUPLES_OK:
 					case PGRES_COMMAND_OK:
-						if (execution->isWrite)
+						if (execution->isWrite &&
+							connectionTasks->currentTask->replicaOf == NULL)
 							execution->rowsProcessed +=
 								strtou64(PQcmdTuples(result), NULL, 10);
 						PQclear(result);
@@ -540,11 +605,13 @@ FetchNextRow(TaskExecution *execution, TupleTableSlot *slot, DistTask **task)
 				anyBusy = true;
 		}
 
-		if (!anyBusy)
+		if (!anyBusy && !StartReplicaTasks(execution))
 		{
 			execution->finished = true;
 			break;
 		}
+		if (!anyBusy)
+			continue;
 		WaitForBusyConnections(execution);
 	}
 	ExecClearTuple(slot);

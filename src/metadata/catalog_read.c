@@ -305,11 +305,12 @@ FindDefaultColocationGroup(int32 shardCount, Oid distType,
 }
 
 /*
- * TablesInColocationGroup returns the oids of the distributed tables in a
- * colocation group, in oid order.
+ * DistTablesWithValue returns, in oid order, the tables whose
+ * distdb.dist_table row has the given value (of a pass-by-value type) in
+ * column attnum.  The catalog is small, so it is scanned whole.
  */
-List *
-TablesInColocationGroup(int32 colocationId)
+static List *
+DistTablesWithValue(AttrNumber attnum, Datum value)
 {
 	CatalogScan state;
 	HeapTuple	tuple;
@@ -318,17 +319,35 @@ TablesInColocationGroup(int32 colocationId)
 	BeginCatalogScan(&state, "dist_table", "dist_table_pkey", 0, NULL);
 	while (HeapTupleIsValid(tuple = systable_getnext(state.scan)))
 	{
-		int32		groupId =
-			DatumGetInt32(CatalogAttr(&state, tuple,
-									  Anum_dist_table_colocationid));
-
-		if (groupId == colocationId)
+		if (CatalogAttr(&state, tuple, attnum) == value)
 			tables = lappend_oid(tables,
 								 DatumGetObjectId(CatalogAttr(&state, tuple,
 															  Anum_dist_table_logicalrelid)));
 	}
 	EndCatalogScan(&state);
 	return tables;
+}
+
+/*
+ * TablesInColocationGroup returns the oids of the distributed tables in a
+ * colocation group, in oid order.
+ */
+List *
+TablesInColocationGroup(int32 colocationId)
+{
+	return DistTablesWithValue(Anum_dist_table_colocationid,
+							   Int32GetDatum(colocationId));
+}
+
+/*
+ * ReferenceTableList returns the oids of the reference tables, in oid
+ * order.
+ */
+List *
+ReferenceTableList(void)
+{
+	return DistTablesWithValue(Anum_dist_table_distmethod,
+							   CharGetDatum(DISTRIBUTE_BY_REFERENCE));
 }
 
 /*

@@ -212,6 +212,15 @@ IsDistributedTable(Oid relid)
 	return LookupDistTable(relid) != NULL;
 }
 
+/* IsReferenceTable: whether the relation is a reference table */
+bool
+IsReferenceTable(Oid relid)
+{
+	DistTableCacheEntry *entry = LookupDistTable(relid);
+
+	return entry != NULL && IsReferenceTableEntry(entry);
+}
+
 /*
  * RetireEntryMemory detaches the memory of an invalidated entry; it is
  * freed at the end of the transaction.
@@ -266,13 +275,19 @@ BuildDistTableEntry(DistTableCacheEntry *entry)
 	entry->distMethod = distMethod;
 	entry->distAttnum = distAttnum;
 	entry->colocationId = colocationId;
-	get_atttypetypmodcoll(relid, distAttnum, &entry->distType,
-						  &entry->distTypmod, &entry->distCollation);
-	entry->hashOpfamily = LookupHashOpfamily(entry->distType);
-	hashFunctionId = LookupHashSupportFunction(entry->distType);
-	if (!OidIsValid(hashFunctionId))
-		elog(ERROR, "no hash function for type %u", entry->distType);
-	fmgr_info_cxt(hashFunctionId, &entry->hashFunction, entryContext);
+	if (distMethod == DISTRIBUTE_BY_HASH)
+	{
+		get_atttypetypmodcoll(relid, distAttnum, &entry->distType,
+							  &entry->distTypmod, &entry->distCollation);
+		entry->hashOpfamily = LookupHashOpfamily(entry->distType);
+		hashFunctionId = LookupHashSupportFunction(entry->distType);
+		if (!OidIsValid(hashFunctionId))
+			elog(ERROR, "no hash function for type %u", entry->distType);
+		fmgr_info_cxt(hashFunctionId, &entry->hashFunction, entryContext);
+	}
+	else if (distMethod != DISTRIBUTE_BY_REFERENCE)
+		elog(ERROR, "unknown distribution method \"%c\" of relation %u",
+			 distMethod, relid);
 
 	shardRows = ReadShardRows(relid);
 	oldContext = MemoryContextSwitchTo(entryContext);
@@ -318,6 +333,23 @@ LookupShardById(DistTableCacheEntry *entry, int64 shardId)
 	{
 		if (entry->shards[i].shardId == shardId)
 			return &entry->shards[i];
+	}
+	return NULL;
+}
+
+/*
+ * ShardPlacementOnNode returns the placement of a shard on a node, or NULL
+ * when the node holds no copy of it.
+ */
+ShardPlacement *
+ShardPlacementOnNode(ShardInterval *shard, int32 nodeId)
+{
+	int			i;
+
+	for (i = 0; i < shard->placementCount; i++)
+	{
+		if (shard->placements[i].nodeId == nodeId)
+			return &shard->placements[i];
 	}
 	return NULL;
 }

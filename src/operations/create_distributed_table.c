@@ -2,7 +2,8 @@
  *
  * create_distributed_table.c
  *	  create_distributed_table(): hash-distribute a table over the worker
- *	  nodes.
+ *	  nodes; create_reference_table(): give a table one shard with a copy
+ *	  on every node.
  *
  * The steps, all inside the caller's transaction so that a failure
  * anywhere leaves the table exactly as it was:
@@ -11,7 +12,8 @@
  *	   (nothing has changed when any check fails);
  *	2. choose the colocation group and, for every shard index, the nodes
  *	   that get a placement (those of the group's other tables, so that
- *	   colocated shards live together, or round-robin over the nodes);
+ *	   colocated shards live together, or round-robin over the nodes; for
+ *	   a reference table, which has no colocation group, every node);
  *	3. create the shards on the workers: one batch of commands per node,
  *	   all nodes in parallel, inside remote transactions that commit when
  *	   the local transaction commits;
@@ -62,6 +64,7 @@
 #define MAX_SHARD_COUNT 64000
 
 PG_FUNCTION_INFO_V1(create_distributed_table);
+PG_FUNCTION_INFO_V1(create_reference_table);
 
 /* the distribution column, as found by ResolveDistributionColumn */
 typedef struct DistributionColumn
@@ -93,6 +96,8 @@ typedef struct PlannedShard
 	List	   *nodeIds;		/* nodes getting a placement (int) */
 } PlannedShard;
 
+static Relation OpenTableToDistribute(Oid relid);
+static List *WorkerNodesForTable(Oid relid);
 static void EnsureTableOwner(Oid relid);
 static void EnsureNotSystemTable(Oid relid);
 static void CheckRelationCanBeDistributed(Relation rel);
@@ -109,8 +114,10 @@ static void ChooseColocation(Oid relid, DistributionColumn *column,
 							 const char *colocateWith,
 							 ColocationChoice *choice);
 static Oid	ColocationPlacementSource(int32 colocationId);
-static void DistributeTable(Oid relid, DistributionColumn *column,
+static void DistributeTable(Oid relid, char distMethod,
+							DistributionColumn *column,
 							ColocationChoice *colocation, List *nodes);
+static List *AllNodeIds(List *nodes);
 static List *ShardPlacementNodes(DistTableCacheEntry *sourceEntry,
 								 int shardIndex, List *nodes);
 static int	NodeListPosition(List *nodeIds, int32 nodeId);
@@ -154,16 +161,7 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	colocateWith = PG_ARGISNULL(3) ? "default" :
 		text_to_cstring(PG_GETARG_TEXT_PP(3));
 
-	/*
-	 * Check ownership before locking so that nobody can queue an exclusive
-	 * lock on a table they do not own, and again once the lock is held.
-	 */
-	EnsureTableOwner(relid);
-	EnsureNotSystemTable(relid);
-	rel = relation_open(relid, AccessExclusiveLock);
-	EnsureTableOwner(relid);
-
-	CheckRelationCanBeDistributed(rel);
+	rel = OpenTableToDistribute(relid);
 	ResolveDistributionColumn(rel, columnName, &column);
 	CheckUniqueIndexes(rel, &column);
 
@@ -177,7 +175,84 @@ create_distributed_table(PG_FUNCTION_ARGS)
 				 errdetail("The shard count must be between 1 and %d.",
 						   MAX_SHARD_COUNT)));
 
-	/* keep distdb_remove_node from removing a node we place shards on */
+	nodes = WorkerNodesForTable(relid);
+
+	ChooseColocation(relid, &column, shardCount, shardCountGiven,
+					 colocateWith, &colocation);
+
+	DistributeTable(relid, DISTRIBUTE_BY_HASH, &column, &colocation, nodes);
+
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * create_reference_table turns a table into a reference table: one shard
+ * with a copy on every node, so that it joins any shard of any distributed
+ * table on that shard's node.  Reads use one copy, writes go to all.
+ */
+Datum
+create_reference_table(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Relation	rel;
+	ColocationChoice colocation;
+	List	   *nodes;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table must not be null")));
+	relid = PG_GETARG_OID(0);
+
+	rel = OpenTableToDistribute(relid);
+	relation_close(rel, NoLock);
+
+	nodes = WorkerNodesForTable(relid);
+
+	memset(&colocation, 0, sizeof(colocation));
+	colocation.shardCount = 1;
+	DistributeTable(relid, DISTRIBUTE_BY_REFERENCE, NULL, &colocation, nodes);
+
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * OpenTableToDistribute checks that the current user may distribute the
+ * table and that it can be distributed, and returns it opened and locked
+ * in ACCESS EXCLUSIVE mode until the end of the transaction.
+ *
+ * Ownership is checked before locking so that nobody can queue an
+ * exclusive lock on a table they do not own, and again once the lock is
+ * held.
+ */
+static Relation
+OpenTableToDistribute(Oid relid)
+{
+	Relation	rel;
+
+	EnsureTableOwner(relid);
+	EnsureNotSystemTable(relid);
+	rel = relation_open(relid, AccessExclusiveLock);
+	EnsureTableOwner(relid);
+
+	CheckRelationCanBeDistributed(rel);
+	return rel;
+}
+
+
+/*
+ * WorkerNodesForTable returns the nodes to place the table's shards on,
+ * refusing when there are none.  It locks distdb.node so that
+ * distdb_remove_node cannot remove a node we place shards on and
+ * distdb_add_node cannot add one that misses a reference table's copy.
+ */
+static List *
+WorkerNodesForTable(Oid relid)
+{
+	List	   *nodes;
+
 	LockRelationOid(DistdbCatalogRelid("node"), ShareLock);
 
 	nodes = ActiveNodeList();
@@ -187,13 +262,7 @@ create_distributed_table(PG_FUNCTION_ARGS)
 				 errmsg("cannot distribute table \"%s\" because there are no worker nodes",
 						get_rel_name(relid)),
 				 errhint("Add worker nodes with distdb.distdb_add_node().")));
-
-	ChooseColocation(relid, &column, shardCount, shardCountGiven,
-					 colocateWith, &colocation);
-
-	DistributeTable(relid, &column, &colocation, nodes);
-
-	PG_RETURN_VOID();
+	return nodes;
 }
 
 
@@ -264,6 +333,12 @@ CheckRelationCanBeDistributed(Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot distribute temporary table \"%s\"", relname)));
+
+	if (IsReferenceTable(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("table \"%s\" is already a reference table",
+						relname)));
 
 	if (IsDistributedTable(relid))
 		ereport(ERROR,
@@ -634,6 +709,13 @@ ChooseColocation(Oid relid, DistributionColumn *column, int shardCount,
 					 errmsg("cannot colocate table \"%s\" with table \"%s\" because \"%s\" is not distributed",
 							relname, otherName, otherName)));
 
+		if (IsReferenceTableEntry(otherEntry))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot colocate table \"%s\" with table \"%s\" because \"%s\" is a reference table",
+							relname, otherName, otherName),
+					 errdetail("Reference tables have a copy on every node and join any distributed table without co-location.")));
+
 		if (shardCountGiven && shardCount != otherEntry->shardCount)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -692,10 +774,11 @@ ColocationPlacementSource(int32 colocationId)
 
 /*
  * DistributeTable creates the shards on the workers, moves the table's
- * rows into them and records the metadata.
+ * rows into them and records the metadata.  column is NULL for a
+ * reference table.
  */
 static void
-DistributeTable(Oid relid, DistributionColumn *column,
+DistributeTable(Oid relid, char distMethod, DistributionColumn *column,
 				ColocationChoice *colocation, List *nodes)
 {
 	int			shardCount = colocation->shardCount;
@@ -724,8 +807,9 @@ DistributeTable(Oid relid, DistributionColumn *column,
 	 * invalidations, after which sourceEntry may be rebuilt.
 	 */
 	for (shardIndex = 0; shardIndex < shardCount; shardIndex++)
-		shards[shardIndex].nodeIds = ShardPlacementNodes(sourceEntry,
-														 shardIndex, nodes);
+		shards[shardIndex].nodeIds =
+			distMethod == DISTRIBUTE_BY_REFERENCE ? AllNodeIds(nodes) :
+			ShardPlacementNodes(sourceEntry, shardIndex, nodes);
 	sourceEntry = NULL;
 
 	/* plan the shards and collect each node's commands */
@@ -794,7 +878,9 @@ DistributeTable(Oid relid, DistributionColumn *column,
 		}
 	}
 
-	(void) MoveExistingRows(relid, column->attnum, shardCount, destinations);
+	(void) MoveExistingRows(relid,
+							column != NULL ? column->attnum : InvalidAttrNumber,
+							shardCount, destinations);
 
 	/* then the privileges, where the table has any besides the defaults */
 	ExecuteAclCommands(connections, nodeAclCommands);
@@ -802,12 +888,13 @@ DistributeTable(Oid relid, DistributionColumn *column,
 
 	/* record the metadata; this also invalidates the caches */
 	colocationId = colocation->colocationId;
-	if (colocationId == 0)
+	if (colocationId == 0 && column != NULL)
 		colocationId = InsertColocationRow(shardCount, column->typeId,
 										   column->collation,
 										   colocation->isDefault);
 
-	InsertDistTableRow(relid, DISTRIBUTE_BY_HASH, column->attnum,
+	InsertDistTableRow(relid, distMethod,
+					   column != NULL ? column->attnum : InvalidAttrNumber,
 					   colocationId);
 
 	for (shardIndex = 0; shardIndex < shardCount; shardIndex++)
@@ -882,6 +969,21 @@ ShardPlacementNodes(DistTableCacheEntry *sourceEntry, int shardIndex,
 		nodeIds = lappend_int(nodeIds, node->nodeId);
 	}
 
+	return nodeIds;
+}
+
+
+/*
+ * AllNodeIds returns the ids (int list) of a list of DistNodes.
+ */
+static List *
+AllNodeIds(List *nodes)
+{
+	List	   *nodeIds = NIL;
+	ListCell   *cell;
+
+	foreach(cell, nodes)
+		nodeIds = lappend_int(nodeIds, ((DistNode *) lfirst(cell))->nodeId);
 	return nodeIds;
 }
 

@@ -37,7 +37,9 @@ static void TruncateLocalTable(Oid relid);
 /*
  * MoveExistingRows copies every row of relid into the shard its
  * distribution value hashes to (destinations[i] for shard index i) and
- * then truncates relid.  It returns the number of rows moved.
+ * then truncates relid.  It returns the number of rows moved.  Without a
+ * distribution column (distAttnum InvalidAttrNumber: a reference table)
+ * every row goes to the only shard.
  *
  * The caller holds an AccessExclusiveLock on relid, has not yet recorded
  * it as distributed (so that the TRUNCATE is a local one) and must not
@@ -48,8 +50,7 @@ MoveExistingRows(Oid relid, AttrNumber distAttnum, int shardCount,
 				 ShardCopyDestination *destinations)
 {
 	Relation	rel = relation_open(relid, NoLock);
-	Form_pg_attribute distAttr = TupleDescAttr(RelationGetDescr(rel),
-											   distAttnum - 1);
+	Form_pg_attribute distAttr = NULL;
 	ShardCopyBuffers *buffers;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
@@ -67,10 +68,15 @@ MoveExistingRows(Oid relid, AttrNumber distAttnum, int shardCount,
 	gucNestLevel = PushDeparseSettings();
 
 	/* the table is not distributed yet: no metadata cache entry */
-	hashFunctionId = LookupHashSupportFunction(distAttr->atttypid);
-	if (!OidIsValid(hashFunctionId))
-		elog(ERROR, "data type %u has no hash function", distAttr->atttypid);
-	fmgr_info(hashFunctionId, &hashFunction);
+	if (distAttnum != InvalidAttrNumber)
+	{
+		distAttr = TupleDescAttr(RelationGetDescr(rel), distAttnum - 1);
+		hashFunctionId = LookupHashSupportFunction(distAttr->atttypid);
+		if (!OidIsValid(hashFunctionId))
+			elog(ERROR, "data type %u has no hash function",
+				 distAttr->atttypid);
+		fmgr_info(hashFunctionId, &hashFunction);
+	}
 
 	buffers = CreateShardCopyBuffers(RelationGetDescr(rel), shardCount,
 									 destinations);
@@ -84,8 +90,7 @@ MoveExistingRows(Oid relid, AttrNumber distAttnum, int shardCount,
 
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		int32		hashValue;
-		int			shardIndex;
+		int			shardIndex = 0;	/* without a distribution column */
 
 		CHECK_FOR_INTERRUPTS();
 
@@ -93,18 +98,20 @@ MoveExistingRows(Oid relid, AttrNumber distAttnum, int shardCount,
 		oldContext = MemoryContextSwitchTo(rowContext);
 
 		slot_getallattrs(slot);
-		if (slot->tts_isnull[distAttnum - 1])
-			ereport(ERROR,
-					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("cannot distribute a row with a null value in the distribution column"),
-					 errdetail("Table \"%s\" has a row where column \"%s\" is null.",
-							   RelationGetRelationName(rel),
-							   get_attname(relid, distAttnum, false))));
-
-		hashValue = HashValueWithFunction(&hashFunction,
-										  distAttr->attcollation,
-										  slot->tts_values[distAttnum - 1]);
-		shardIndex = ShardIndexForHash(shardCount, hashValue);
+		if (distAttr != NULL)
+		{
+			if (slot->tts_isnull[distAttnum - 1])
+				ereport(ERROR,
+						(errcode(ERRCODE_NOT_NULL_VIOLATION),
+						 errmsg("cannot distribute a row with a null value in the distribution column"),
+						 errdetail("Table \"%s\" has a row where column \"%s\" is null.",
+								   RelationGetRelationName(rel),
+								   get_attname(relid, distAttnum, false))));
+			shardIndex = ShardIndexForHash(shardCount,
+										   HashValueWithFunction(&hashFunction,
+																 distAttr->attcollation,
+																 slot->tts_values[distAttnum - 1]));
+		}
 
 		/* the text goes to the buffer, the garbage to the row context */
 		if (AppendShardCopyRow(buffers, shardIndex, slot->tts_values,

@@ -5,7 +5,8 @@
  *
  * Adding a node checks that it can be reached as the current user, that it
  * is not this server itself, and that it has distdb installed (installing
- * it when it is missing) before recording it in distdb.node.  Both
+ * it when it is missing) before recording it in distdb.node; the node then
+ * gets a copy of every reference table (reference_table_copies.c).  Both
  * functions lock distdb.node in SHARE ROW EXCLUSIVE mode, which conflicts
  * with itself and with the SHARE lock create_distributed_table takes while
  * it places shards, so that a node is never removed while shards are being
@@ -28,6 +29,7 @@
 #include "distdb/connection_cache.h"
 #include "distdb/metadata_cache.h"
 #include "distdb/metadata_catalog.h"
+#include "distdb/reference_table_copies.h"
 
 PG_FUNCTION_INFO_V1(distdb_add_node);
 PG_FUNCTION_INFO_V1(distdb_remove_node);
@@ -68,6 +70,9 @@ distdb_add_node(PG_FUNCTION_ARGS)
 	PrepareNewNode(nodeName, nodePort);
 
 	nodeId = InsertNodeRow(nodeName, nodePort);
+
+	/* the new node gets a copy of every reference table */
+	ReplicateReferenceTablesToNode(nodeId);
 
 	PG_RETURN_INT32(nodeId);
 }

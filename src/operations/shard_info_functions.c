@@ -338,6 +338,12 @@ distdb_shard_index_for_value(PG_FUNCTION_ARGS)
 	Datum		value;
 	int32		hashValue;
 
+	if (IsReferenceTableEntry(entry))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" is a reference table", get_rel_name(relid)),
+				 errdetail("A reference table has a single shard and no distribution column.")));
+
 	getTypeInputInfo(entry->distType, &inputFunctionId, &typeIOParam);
 	value = OidInputFunctionCall(inputFunctionId, valueText, typeIOParam,
 								 entry->distTypmod);

@@ -11,6 +11,14 @@
  * whole FROM and WHERE clause on each set of shards, and the coordinator
  * sees the joined rows only (and plans what the query does with them).
  *
+ * Reference tables have a copy on every node, so they join any shard: a
+ * shard query joins one shard of each distributed table with the whole of
+ * each reference table, on the node of the distributed shards.  Each
+ * joined row then comes from exactly one shard query, provided no
+ * reference table is on the preserved side of an outer join whose other
+ * side holds distributed tables (its unmatched rows would come back from
+ * every shard).  A join of reference tables alone runs on one copy.
+ *
  * The query level is rewritten in place: its FROM clause becomes a single
  * placeholder scan of the shards' join result (see pull_up_planner.c).
  *
@@ -58,7 +66,8 @@ DistributionColumnOf(Query *query, Bitmapset *relations, Node *node)
 	if (var->varlevelsup != 0 || !bms_is_member(var->varno, relations))
 		return 0;
 	entry = LookupDistTable(rt_fetch(var->varno, query->rtable)->relid);
-	if (entry == NULL || var->varattno != entry->distAttnum)
+	if (entry == NULL || IsReferenceTableEntry(entry) ||
+		var->varattno != entry->distAttnum)
 		return 0;
 	return var->varno;
 }
@@ -103,11 +112,14 @@ AddEquiJoins(Query *query, Bitmapset *relations, Index *parent, List *conditions
 
 /*
  * CheckJoinTree checks a FROM item for join pushdown: relations and joins
- * only, every outer join joined on the distribution columns, and collects
- * inner join conditions into the union-find.
+ * only, and collects inner join conditions into the union-find.  An outer
+ * join is allowed between distributed tables (the members of distributed)
+ * joined on their distribution columns, with only reference tables on its
+ * nullable side, or among reference tables alone (see the file header).
  */
 static bool
-CheckJoinTree(Query *query, Node *node, Bitmapset *relations, Index *parent)
+CheckJoinTree(Query *query, Node *node, Bitmapset *relations,
+			  Bitmapset *distributed, Index *parent)
 {
 	if (IsA(node, RangeTblRef))
 		return true;
@@ -118,6 +130,8 @@ CheckJoinTree(Query *query, Node *node, Bitmapset *relations, Index *parent)
 			make_ands_implicit((Expr *) join->quals) : NIL;
 		Relids		left = get_relids_in_jointree(join->larg, false);
 		Relids		right = get_relids_in_jointree(join->rarg, false);
+		bool		leftDistributed = bms_overlap(left, distributed);
+		bool		rightDistributed = bms_overlap(right, distributed);
 		bool		connects;
 
 		if (join->jointype != JOIN_INNER && join->jointype != JOIN_LEFT &&
@@ -125,13 +139,25 @@ CheckJoinTree(Query *query, Node *node, Bitmapset *relations, Index *parent)
 			return false;
 		if (join->quals != NULL && !IsShippableFilter(join->quals))
 			return false;
-		if (!CheckJoinTree(query, join->larg, relations, parent) ||
-			!CheckJoinTree(query, join->rarg, relations, parent))
+		if (!CheckJoinTree(query, join->larg, relations, distributed,
+						   parent) ||
+			!CheckJoinTree(query, join->rarg, relations, distributed,
+						   parent))
 			return false;
 		connects = AddEquiJoins(query, relations, parent, conditions, left,
 								right);
-		/* an outer join must itself match rows of the same shard index */
-		return join->jointype == JOIN_INNER || connects;
+		if (join->jointype == JOIN_INNER ||
+			(!leftDistributed && !rightDistributed))
+			return true;
+
+		/*
+		 * An outer join must itself match rows of the same shard index, or
+		 * preserve only distributed rows.
+		 */
+		if (leftDistributed && rightDistributed)
+			return connects;
+		return (join->jointype == JOIN_LEFT && leftDistributed) ||
+			(join->jointype == JOIN_RIGHT && rightDistributed);
 	}
 	return false;
 }
@@ -164,7 +190,10 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	int			relationCount = bms_num_members(relations);
 	Index	   *parent;
 	int32		colocationId = 0;
-	Index		firstRelation = 0;
+	Index		firstRelation = 0;	/* first distributed table */
+	Index		firstReference = 0; /* first reference table */
+	Index		anchor;			/* the table whose shards the tasks follow */
+	Bitmapset  *distributed = NULL;
 	int			member = -1;
 	List	   *pushed = NIL;
 	List	   *kept = NIL;
@@ -188,7 +217,7 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 		query->jointree->fromlist == NIL)
 		return NULL;
 
-	/* only co-located distributed tables */
+	/* only co-located distributed tables and reference tables */
 	while ((member = bms_next_member(relations, member)) >= 0)
 	{
 		RangeTblEntry *rte = rt_fetch(member, query->rtable);
@@ -200,6 +229,13 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 		entry = LookupDistTable(rte->relid);
 		if (entry == NULL)
 			return NULL;
+		if (IsReferenceTableEntry(entry))
+		{
+			if (firstReference == 0)
+				firstReference = member;
+			continue;
+		}
+		distributed = bms_add_member(distributed, member);
 		if (firstRelation == 0)
 		{
 			firstRelation = member;
@@ -209,13 +245,15 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 			return NULL;
 	}
 
-	/* every table joined to the others on the distribution columns */
+	anchor = firstRelation != 0 ? firstRelation : firstReference;
+
+	/* every distributed table joined to the others on the distribution columns */
 	parent = palloc(sizeof(Index) * (list_length(query->rtable) + 1));
 	for (member = 0; member <= list_length(query->rtable); member++)
 		parent[member] = member;
 	foreach(lc, query->jointree->fromlist)
 	{
-		if (!CheckJoinTree(query, lfirst(lc), relations, parent))
+		if (!CheckJoinTree(query, lfirst(lc), relations, distributed, parent))
 			return NULL;
 	}
 	if (query->jointree->quals != NULL)
@@ -223,7 +261,7 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 					 make_ands_implicit((Expr *) query->jointree->quals),
 					 NULL, NULL);
 	member = -1;
-	while ((member = bms_next_member(relations, member)) >= 0)
+	while ((member = bms_next_member(distributed, member)) >= 0)
 	{
 		if (FindRoot(parent, member) != FindRoot(parent, firstRelation))
 			return NULL;
@@ -276,10 +314,13 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	AddWorkerColumns(workerQuery, query, columns, 0, &columnNames,
 					 &columnVars);
 
-	/* shards: any table's pinned distribution value pins the shard index */
-	firstEntry = LookupDistTable(rt_fetch(1, query->rtable)->relid);
+	/*
+	 * shards: any distributed table's pinned distribution value pins the
+	 * shard index (reference tables have only one)
+	 */
+	firstEntry = LookupDistTable(rt_fetch(anchor, query->rtable)->relid);
 	member = -1;
-	while ((member = bms_next_member(relations, member)) >= 0)
+	while ((member = bms_next_member(distributed, member)) >= 0)
 	{
 		List	   *ownConditions = NIL;
 		PruningResult pruning;
@@ -356,8 +397,9 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	((RangeTblRef *) linitial(query->jointree->fromlist))->rtindex =
 		placeholderIndex;
 
-	plan = MakeShipQueryPlan(rt_fetch(1, query->rtable)->relid, workerQuery,
-							 shardIndexes, pruneValue, false, true);
+	plan = MakeShipQueryPlan(rt_fetch(anchor, query->rtable)->relid,
+							 workerQuery, shardIndexes, pruneValue, false,
+							 true);
 	plan->isRouter = false;
 	return plan;
 }

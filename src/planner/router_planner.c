@@ -20,6 +20,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/planmain.h"
+#include "optimizer/prep.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
@@ -190,12 +191,13 @@ BuildDirectPlannedStmt(Query *parse, DistributedPlan *plan, List *outputList,
 	result->rewindPlanIDs = NULL;
 	result->rowMarks = NIL;
 	result->relationOids = list_make1_oid(plan->relid);
-	foreach(tleCell, permissionRtes)
+	foreach(tleCell, rtable)
 	{
 		RangeTblEntry *rte = lfirst(tleCell);
 
 		if (rte->rtekind == RTE_RELATION)
-			result->relationOids = lappend_oid(result->relationOids, rte->relid);
+			result->relationOids = list_append_unique_oid(result->relationOids,
+														  rte->relid);
 	}
 	result->invalItems = NIL;
 	result->paramExecTypes = NIL;
@@ -252,6 +254,71 @@ CheckDistributionColumnUnchanged(Query *parse, DistTableCacheEntry *entry)
 }
 
 /*
+ * CheckReferenceTableWrite refuses an UPDATE or DELETE on a reference table
+ * that calls volatile functions: every copy would compute its own values
+ * (or pick its own rows), and the copies would differ.  Stable values
+ * without columns, such as now(), are computed once on the coordinator
+ * (parameterize_constants.c) and are fine.
+ */
+static void
+CheckReferenceTableWrite(Query *parse, DistTableCacheEntry *entry)
+{
+	if (contain_volatile_functions((Node *) parse->targetList) ||
+		contain_volatile_functions(parse->jointree->quals))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot call volatile functions in %s on reference table \"%s\"",
+						parse->commandType == CMD_UPDATE ? "UPDATE" : "DELETE",
+						get_rel_name(entry->relid)),
+				 errdetail("Each copy of the table would compute its own values.")));
+}
+
+/*
+ * PlanReferenceTableSelect plans a SELECT whose relations are all
+ * reference tables, joined in any way the shard deparser can print: one
+ * copy runs it whole, as a router query.  Returns NULL when the statement
+ * does not qualify; it is then planned like any other (pull_up_planner.c
+ * reads each reference table from one copy).
+ */
+static PlannedStmt *
+PlanReferenceTableSelect(Query *parse, int cursorOptions)
+{
+	Oid			firstRelid = InvalidOid;
+	Query	   *query;
+	ListCell   *lc;
+	DistributedPlan *plan;
+
+	foreach(lc, parse->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_JOIN)
+			continue;
+		if (rte->rtekind != RTE_RELATION || !IsReferenceTable(rte->relid))
+			return NULL;
+		if (!OidIsValid(firstRelid))
+			firstRelid = rte->relid;
+	}
+	if (!OidIsValid(firstRelid) || ContainsSequenceFunctions((Node *) parse))
+		return NULL;
+
+	/* join alias references become references to the tables' columns */
+	query = copyObject(parse);
+	query->targetList = (List *)
+		flatten_join_alias_vars(query, (Node *) query->targetList);
+	query->havingQual = flatten_join_alias_vars(query, query->havingQual);
+	query->jointree = (FromExpr *)
+		flatten_join_alias_vars(query, (Node *) query->jointree);
+	if (!QueryIsDeparsable(query))
+		return NULL;
+
+	plan = MakeShipQueryPlan(firstRelid, query, list_make1_int(0), NULL,
+							 query->rowMarks != NIL, true);
+	return BuildDirectPlannedStmt(parse, plan, parse->targetList,
+								  cursorOptions, NIL);
+}
+
+/*
  * PlanShippedStatement plans a single-table SELECT, UPDATE or DELETE that
  * the shards can run whole.  For a SELECT it returns NULL when that is not
  * possible (or when the filters do not pin a single shard) and the caller
@@ -267,9 +334,14 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	PruningResult pruning;
 	RangeTblEntry *rte;
 
-	/* joins go through join_pushdown.c, which checks co-location */
 	if (isSelect && !IsTransferableOutput(parse->targetList))
 		return NULL;
+
+	/* joins of reference tables only run on one copy */
+	if (isSelect && list_length(parse->rtable) > 1)
+		return PlanReferenceTableSelect(parse, cursorOptions);
+
+	/* other joins go through join_pushdown.c, which checks co-location */
 	if (!QueryIsDeparsable(parse) || list_length(parse->rtable) != 1 ||
 		ContainsSequenceFunctions((Node *) parse))
 	{
@@ -286,7 +358,9 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	entry = LookupDistTable(rte->relid);
 	if (entry == NULL)
 		return NULL;
-	if (!isSelect)
+	if (!isSelect && IsReferenceTableEntry(entry))
+		CheckReferenceTableWrite(parse, entry);
+	else if (!isSelect)
 		CheckDistributionColumnUnchanged(parse, entry);
 
 	pruning = PruneShards(entry, WhereConjuncts(parse), boundParams);
@@ -346,6 +420,7 @@ PlanColocatedInsertSelect(Query *parse, RangeTblEntry *selectRte,
 		return NULL;
 	source = LookupDistTable(sourceRte->relid);
 	if (source == NULL || target == NULL ||
+		IsReferenceTableEntry(source) || IsReferenceTableEntry(target) ||
 		source->colocationId != target->colocationId ||
 		(select->jointree->quals != NULL &&
 		 !IsShippableFilter(select->jointree->quals)))

@@ -10,7 +10,8 @@
  * are intersected.  A parameter compared for equality is recorded so that
  * the executor can pick the shard once the parameter's value is known
  * (generic plans of prepared statements).  An OR whose every branch pins
- * shards pins their union.
+ * shards pins their union.  A reference table has one shard, always
+ * selected.
  *
  *-------------------------------------------------------------------------
  */
@@ -231,6 +232,13 @@ PruneShards(DistTableCacheEntry *entry, List *conjuncts,
 	Expr	   *pruneValue = NULL;
 	ListCell   *lc;
 	int			member = -1;
+
+	/* a reference table's only shard holds every row */
+	if (IsReferenceTableEntry(entry))
+	{
+		result.shardIndexes = list_make1_int(0);
+		return result;
+	}
 
 	memset(&glob, 0, sizeof(glob));
 	memset(&root, 0, sizeof(root));
