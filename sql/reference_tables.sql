@@ -229,6 +229,15 @@ SELECT code FROM countries WHERE code IN ('fr', 'us');
 ROLLBACK;
 SELECT check_query('SELECT * FROM countries ORDER BY code');
 
+-- indexes reach every copy; a unique one needs no distribution column
+CREATE UNIQUE INDEX countries_name_key ON countries (name);
+\set VERBOSITY sqlstate
+INSERT INTO countries VALUES ('zz', 'Brazil', 3);
+\set VERBOSITY default
+DROP INDEX countries_name_key;
+INSERT INTO countries VALUES ('zz', 'Brazil', 3);
+DELETE FROM countries WHERE code = 'zz';
+
 -- TRUNCATE and DROP reach every copy
 TRUNCATE regions;
 TRUNCATE regions_local;

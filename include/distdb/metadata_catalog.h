@@ -87,6 +87,7 @@ extern int64 NextShardId(void);
 extern void InsertShardRow(Oid relid, int64 shardId, int32 shardIndex,
 						   int32 minValue, int32 maxValue);
 extern void InsertPlacementRow(int64 shardId, int32 nodeId);
+extern void DeletePlacementRow(int64 shardId, int32 nodeId);
 extern void DeleteDistTableMetadata(Oid relid);
 
 #endif							/* DISTDB_METADATA_CATALOG_H */

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * reference_table_copies.h
- *	  Giving a node that joins the cluster a copy of every reference table.
+ *	  Giving a node that joins the cluster a copy of every reference table,
+ *	  and dropping the copies of a node that leaves it.
  *
  *-------------------------------------------------------------------------
  */
@@ -9,5 +10,7 @@
 #define DISTDB_REFERENCE_TABLE_COPIES_H
 
 extern void ReplicateReferenceTablesToNode(int32 nodeId);
+extern void DropReferenceTableCopiesOnNode(int32 nodeId);
+extern int64 CountReferenceTableCopies(int32 nodeId);
 
 #endif							/* DISTDB_REFERENCE_TABLE_COPIES_H */

@@ -367,6 +367,41 @@ InsertPlacementRow(int64 shardId, int32 nodeId)
 
 
 /*
+ * DeletePlacementRow removes the placement of shard shardId on node
+ * nodeId; like InsertPlacementRow, it invalidates the cache entry of the
+ * shard's table.
+ */
+void
+DeletePlacementRow(int64 shardId, int32 nodeId)
+{
+	const char *sql =
+		"DELETE FROM distdb.placement p USING distdb.shard s "
+		"WHERE p.shardid = $1 AND p.nodeid = $2 AND s.shardid = p.shardid "
+		"RETURNING s.logicalrelid";
+	Oid			argTypes[2] = {INT8OID, INT4OID};
+	Datum		values[2];
+	CatalogWriteState state;
+	Datum		relidDatum;
+	bool		isNull;
+
+	values[0] = Int64GetDatum(shardId);
+	values[1] = Int32GetDatum(nodeId);
+
+	BeginCatalogWrite(&state);
+	ExecuteCatalogStatement(sql, 2, argTypes, values, SPI_OK_DELETE_RETURNING);
+	relidDatum = FirstResultValue(&isNull);
+	EndCatalogWrite(&state);
+
+	if (isNull)
+		elog(ERROR, "shard " INT64_FORMAT " has no placement on node %d",
+			 shardId, nodeId);
+
+	InvalidateDistTableCache(DatumGetObjectId(relidDatum));
+	CommandCounterIncrement();
+}
+
+
+/*
  * DeleteDistTableMetadata removes everything distdb records about relid:
  * its placements, shards and dist_table row, and its colocation group when
  * no other table is left in it.  It must run while the relation still

@@ -80,7 +80,8 @@ distdb_add_node(PG_FUNCTION_ARGS)
 
 /*
  * distdb_remove_node removes the node host:port from the cluster, which is
- * refused while the node holds shard placements.
+ * refused while the node holds shards of distributed tables.  Its copies
+ * of reference tables are dropped (in the same transaction).
  */
 Datum
 distdb_remove_node(PG_FUNCTION_ARGS)
@@ -98,7 +99,8 @@ distdb_remove_node(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("node %s:%d does not exist", nodeName, nodePort)));
 
-	placementCount = CountPlacementsOnNode(node->nodeId);
+	placementCount = CountPlacementsOnNode(node->nodeId) -
+		CountReferenceTableCopies(node->nodeId);
 	if (placementCount > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
@@ -109,6 +111,9 @@ distdb_remove_node(PG_FUNCTION_ARGS)
 								  (unsigned long) placementCount,
 								  node->nodeId, placementCount),
 				 errhint("Drop the distributed tables that have shards on the node first.")));
+
+	/* copies of reference tables go with the node, if they have others */
+	DropReferenceTableCopiesOnNode(node->nodeId);
 
 	DeleteNodeRow(node->nodeId);
 

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * reference_table_copies.c
- *	  Giving a node that joins the cluster a copy of every reference table.
+ *	  Giving a node that joins the cluster a copy of every reference table,
+ *	  and dropping the copies of a node that leaves it.
  *
  * A reference table has a copy on every node, which is what lets it join
  * any shard of a distributed table where that shard lives.  When
@@ -12,11 +13,14 @@
  * two-phase commit when other nodes are written too) or rolls back with
  * the node's row in distdb.node.
  *
- * While a table is copied it is locked in EXCLUSIVE mode on the
+ * distdb_remove_node, symmetrically, drops the copies of a node that holds
+ * nothing else, as long as every table keeps a copy elsewhere.
+ *
+ * While a table's copies change it is locked in EXCLUSIVE mode on the
  * coordinator, which lets it be read but waits for, and then holds off,
  * every writer: all writes to a reference table take at least a ROW
  * EXCLUSIVE lock on it, so no write can reach the old copies and miss the
- * new one.
+ * new one, or reach a copy being dropped.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +37,7 @@
 #include "utils/rel.h"
 
 #include "distdb/connection_cache.h"
+#include "distdb/ddl_propagation.h"
 #include "distdb/deparse.h"
 #include "distdb/metadata_cache.h"
 #include "distdb/metadata_catalog.h"
@@ -43,6 +48,7 @@
 #include "distdb/task_execution.h"
 
 static void CopyReferenceTableToNode(Oid relid, int32 nodeId);
+static bool LockReferenceTable(Oid relid);
 static TupleDesc CopiedColumnsDesc(Relation rel, StringInfo columnList);
 static uint64 CopyRowsFromPlacement(TupleDesc tupleDesc, const char *columnList,
 									ShardInterval *shard, int32 sourceNodeId,
@@ -64,16 +70,87 @@ ReplicateReferenceTablesToNode(int32 nodeId)
 		Oid			relid = lfirst_oid(cell);
 
 		CHECK_FOR_INTERRUPTS();
-
-		/* keep writers out while the rows are copied */
-		LockRelationOid(relid, ExclusiveLock);
-
-		/* it may have been dropped while we waited for the lock */
-		if (!IsReferenceTable(relid))
-			continue;
-
-		CopyReferenceTableToNode(relid, nodeId);
+		if (LockReferenceTable(relid))
+			CopyReferenceTableToNode(relid, nodeId);
 	}
+}
+
+
+/*
+ * DropReferenceTableCopiesOnNode drops the copies of every reference table
+ * on a node about to be removed and deletes their placements.  A table
+ * whose only copy is there is refused.
+ */
+void
+DropReferenceTableCopiesOnNode(int32 nodeId)
+{
+	List	   *tables = ReferenceTableList();
+	ShardCommandBatch *batch = NewShardCommandBatch();
+	ListCell   *cell;
+
+	foreach(cell, tables)
+	{
+		Oid			relid = lfirst_oid(cell);
+		DistTableCacheEntry *entry;
+		ShardInterval *shard;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!LockReferenceTable(relid))
+			continue;
+		entry = LookupDistTable(relid);
+		shard = &entry->shards[0];
+		if (ShardPlacementOnNode(shard, nodeId) == NULL)
+			continue;
+		if (shard->placementCount < 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot remove node %d because it holds the only copy of reference table \"%s\"",
+							nodeId, get_rel_name(relid)),
+					 errhint("Drop the table, or add another node first.")));
+
+		AddNodeCommand(batch, nodeId,
+					   psprintf("DROP TABLE IF EXISTS %s", shard->shardName));
+		/* this invalidates the cache entry, and shard with it */
+		DeletePlacementRow(shard->shardId, nodeId);
+	}
+
+	ExecuteShardCommandBatch(batch);
+}
+
+
+/*
+ * CountReferenceTableCopies returns how many reference tables have a copy
+ * on a node.
+ */
+int64
+CountReferenceTableCopies(int32 nodeId)
+{
+	List	   *tables = ReferenceTableList();
+	ListCell   *cell;
+	int64		count = 0;
+
+	foreach(cell, tables)
+	{
+		DistTableCacheEntry *entry = LookupDistTable(lfirst_oid(cell));
+
+		if (entry != NULL && IsReferenceTableEntry(entry) &&
+			ShardPlacementOnNode(&entry->shards[0], nodeId) != NULL)
+			count++;
+	}
+	return count;
+}
+
+
+/*
+ * LockReferenceTable locks a reference table against writers (see the file
+ * header) and returns whether it still is one: it may have been dropped
+ * while we waited for the lock.
+ */
+static bool
+LockReferenceTable(Oid relid)
+{
+	LockRelationOid(relid, ExclusiveLock);
+	return IsReferenceTable(relid);
 }
 
 

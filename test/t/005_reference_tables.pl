@@ -40,7 +40,7 @@ my $port = $new_worker->port;
 my ($rc, $stdout, $stderr) = $coordinator->psql('postgres',
 	"SELECT distdb.distdb_add_node('$host', $port)");
 isnt($rc, 0, 'adding a node that cannot hold a reference table fails');
-like($stderr, qr/type "mood" does not exist/, 'with the node\'s error');
+like($stderr, qr/type "(public\.)?mood" does not exist/, 'with the node\'s error');
 is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM distdb.node'),
 	'1', 'the node was not added');
 is($new_worker->safe_psql('postgres',
@@ -98,5 +98,37 @@ is($coordinator->safe_psql('postgres', sprintf($join, 'payments', 'currencies'))
 like($coordinator->safe_psql('postgres',
 		'EXPLAIN (COSTS OFF) ' . sprintf($join, 'payments', 'currencies')),
 	qr/Task Count: 4/, 'the join runs shard by shard');
+
+# removing a node drops its copies, once it holds no distributed shards
+($rc, $stdout, $stderr) = $coordinator->psql('postgres',
+	"SELECT distdb.distdb_remove_node('$host', $port)");
+like($stderr, qr/holds shard placements/, 'a node with shards is not removed');
+$coordinator->safe_psql('postgres', 'DROP TABLE payments');
+$coordinator->safe_psql('postgres', "SELECT distdb.distdb_remove_node('$host', $port)");
+is($coordinator->safe_psql('postgres', q{
+		SELECT count(*) FROM distdb.distdb_shards
+		WHERE table_name::text IN ('currencies', 'empty_ref', 'moods')}),
+	'3', 'one copy of each reference table is left');
+is($new_worker->safe_psql('postgres',
+		"SELECT count(*) FROM pg_class WHERE relname ~ '^(currencies|empty_ref|moods)_[0-9]+\$'"),
+	'0', 'the removed node\'s copies are dropped');
+is($coordinator->safe_psql('postgres', 'SELECT count(*), sum(rate) FROM currencies'),
+	$coordinator->safe_psql('postgres', 'SELECT count(*), sum(rate) FROM currencies_local'),
+	'reads use the remaining copy');
+$coordinator->safe_psql('postgres', q{
+	INSERT INTO currencies VALUES ('yy', 2);
+	INSERT INTO currencies_local VALUES ('yy', 2);
+});
+is($coordinator->safe_psql('postgres', 'SELECT count(*), sum(rate) FROM currencies'),
+	$coordinator->safe_psql('postgres', 'SELECT count(*), sum(rate) FROM currencies_local'),
+	'writes use the remaining copy');
+
+# the last copy of a reference table stays
+my $last_host = $workers[0]->host;
+my $last_port = $workers[0]->port;
+($rc, $stdout, $stderr) = $coordinator->psql('postgres',
+	"SELECT distdb.distdb_remove_node('$last_host', $last_port)");
+like($stderr, qr/holds the only copy of reference table "currencies"/,
+	'the node with the last copies is not removed');
 
 done_testing();
