@@ -29,7 +29,11 @@ CREATE TABLE orders_local AS SELECT * FROM orders;
 --
 SELECT distdb.create_reference_table('countries');
 SELECT distdb.create_reference_table('regions');
+-- small batches: each shard's rows are sent in several COPYs while the
+-- table is scanned
+SET distdb.copy_batch_size = '1kB';
 SELECT distdb.create_distributed_table('orders', 'order_id', 8);
+RESET distdb.copy_batch_size;
 SELECT table_name, distribution_method, distribution_column,
 	   colocationid <> 0 AS in_group, shard_count
 FROM distdb.distdb_tables

@@ -257,6 +257,7 @@ FlushShardCopyBuffer(ShardCopyBuffers *buffers, int shardIndex)
 	ShardCopyDestination *destination = &buffers->destinations[shardIndex];
 	StringInfo	buffer = buffers->buffers[shardIndex];
 	char	   *copyCommand;
+	MemoryContext oldContext;
 	ListCell   *cell;
 
 	if (buffer == NULL || buffer->len == 0)
@@ -279,8 +280,11 @@ FlushShardCopyBuffer(ShardCopyBuffers *buffers, int shardIndex)
 		SendRemoteCopyData(connection, buffer->data, buffer->len);
 		EndRemoteCopyData(connection);
 
+		/* the list outlives the caller's (often per-row) memory context */
+		oldContext = MemoryContextSwitchTo(buffers->context);
 		buffers->pendingConnections =
 			lappend(buffers->pendingConnections, connection);
+		MemoryContextSwitchTo(oldContext);
 	}
 
 	pfree(copyCommand);
