@@ -137,6 +137,18 @@ CREATE FUNCTION distdb.distributed_result(plan_index int)
 	LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1000
 	AS 'MODULE_PATHNAME', 'distributed_result';
 
+/*
+ * Dropping a distributed table by other means than DROP TABLE (DROP SCHEMA
+ * ... CASCADE, DROP OWNED) drops its shards and metadata too
+ * (src/commands/dropped_tables.c).
+ */
+CREATE FUNCTION distdb.drop_trigger()
+	RETURNS event_trigger
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'distdb_drop_trigger';
+CREATE EVENT TRIGGER distdb_drop_trigger ON sql_drop
+	EXECUTE FUNCTION distdb.drop_trigger();
+
 /* Views */
 CREATE VIEW distdb.distdb_nodes AS
 	SELECT n.nodeid, n.nodename, n.nodeport,

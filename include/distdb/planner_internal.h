@@ -23,6 +23,7 @@
 
 #include "nodes/params.h"
 #include "nodes/parsenodes.h"
+#include "nodes/pathnodes.h"
 #include "nodes/plannodes.h"
 
 #include "distdb/distributed_plan.h"
@@ -81,6 +82,9 @@ extern Query *MakeSingleTableWorkerQuery(RangeTblEntry *rte, Node *quals);
 extern void AddWorkerColumns(Query *workerQuery, Query *query, List *columns,
 							 Index workerRelationIndex, List **names,
 							 List **exprs);
+
+/* shard_row_estimates.c */
+extern double EstimateShardScanRows(PlannerInfo *root, DistributedPlan *plan);
 
 /* shippable.c */
 extern bool ContainsSequenceFunctions(Node *node);

@@ -305,11 +305,12 @@ FindDefaultColocationGroup(int32 shardCount, Oid distType,
 }
 
 /*
- * TablesInColocationGroup returns the oids of the distributed tables in a
- * colocation group, in oid order.
+ * DistributedTablesWhere returns the oids of the distributed tables, in
+ * oid order: all of them, or those of one colocation group when
+ * colocationId is not INVALID_COLOCATION_ID.
  */
-List *
-TablesInColocationGroup(int32 colocationId)
+static List *
+DistributedTablesWhere(int32 colocationId)
 {
 	CatalogScan state;
 	HeapTuple	tuple;
@@ -322,13 +323,33 @@ TablesInColocationGroup(int32 colocationId)
 			DatumGetInt32(CatalogAttr(&state, tuple,
 									  Anum_dist_table_colocationid));
 
-		if (groupId == colocationId)
+		if (colocationId == INVALID_COLOCATION_ID || groupId == colocationId)
 			tables = lappend_oid(tables,
 								 DatumGetObjectId(CatalogAttr(&state, tuple,
 															  Anum_dist_table_logicalrelid)));
 	}
 	EndCatalogScan(&state);
 	return tables;
+}
+
+/*
+ * TablesInColocationGroup returns the oids of the distributed tables in a
+ * colocation group, in oid order.
+ */
+List *
+TablesInColocationGroup(int32 colocationId)
+{
+	return DistributedTablesWhere(colocationId);
+}
+
+/*
+ * AllDistributedTables returns the oids of every distributed table, in oid
+ * order.
+ */
+List *
+AllDistributedTables(void)
+{
+	return DistributedTablesWhere(INVALID_COLOCATION_ID);
 }
 
 /*
