@@ -96,6 +96,25 @@ CREATE FUNCTION distdb.create_distributed_table(
 COMMENT ON FUNCTION distdb.create_distributed_table(regclass, text, int, text)
 	IS 'hash-distribute a table over the worker nodes';
 
+/* Changing a table's distribution (src/operations/alter_distribution.c) */
+CREATE FUNCTION distdb.undistribute_table("table" regclass)
+	RETURNS void
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'undistribute_table';
+COMMENT ON FUNCTION distdb.undistribute_table(regclass)
+	IS 'turn a distributed table back into a local table with all its rows';
+
+CREATE FUNCTION distdb.alter_distributed_table(
+		"table" regclass,
+		shard_count int DEFAULT NULL,
+		distribution_column text DEFAULT NULL,
+		colocate_with text DEFAULT 'default')
+	RETURNS void
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'alter_distributed_table';
+COMMENT ON FUNCTION distdb.alter_distributed_table(regclass, int, text, text)
+	IS 'change the shard count or distribution column of a distributed table, rows kept';
+
 /* Sizes of shards, read from the nodes that hold them */
 CREATE FUNCTION distdb.distdb_shard_sizes(
 		OUT shardid bigint, OUT nodeid int, OUT size bigint)

@@ -50,6 +50,7 @@
 #include "utils/typcache.h"
 
 #include "distdb/connection_cache.h"
+#include "distdb/create_distributed_table.h"
 #include "distdb/ddl_propagation.h"
 #include "distdb/distdb.h"
 #include "distdb/metadata_cache.h"
@@ -58,8 +59,6 @@
 #include "distdb/remote_command.h"
 #include "distdb/shard_ddl.h"
 
-/* the largest shard count create_distributed_table accepts */
-#define MAX_SHARD_COUNT 64000
 
 PG_FUNCTION_INFO_V1(create_distributed_table);
 
@@ -93,11 +92,9 @@ typedef struct PlannedShard
 	List	   *nodeIds;		/* nodes getting a placement (int) */
 } PlannedShard;
 
-static void EnsureTableOwner(Oid relid);
 static void EnsureNotSystemTable(Oid relid);
 static void CheckRelationCanBeDistributed(Relation rel);
 static void CheckForeignKeys(Relation rel);
-static char *FindForeignKey(Oid relid, bool referencing);
 static void CheckTriggersAndRules(Relation rel);
 static void ResolveDistributionColumn(Relation rel, const char *columnName,
 									  DistributionColumn *column);
@@ -134,10 +131,6 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	bool		shardCountGiven = !PG_ARGISNULL(2);
 	int			shardCount;
 	char	   *colocateWith;
-	Relation	rel;
-	DistributionColumn column;
-	ColocationChoice colocation;
-	List	   *nodes;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -153,6 +146,26 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	shardCount = shardCountGiven ? PG_GETARG_INT32(2) : DistdbShardCount;
 	colocateWith = PG_ARGISNULL(3) ? "default" :
 		text_to_cstring(PG_GETARG_TEXT_PP(3));
+
+	DistributeTableByColumn(relid, columnName, shardCount, shardCountGiven,
+							colocateWith);
+
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * DistributeTableByColumn does the work of create_distributed_table (see
+ * there for the arguments); alter_distributed_table uses it too.
+ */
+void
+DistributeTableByColumn(Oid relid, const char *columnName, int shardCount,
+						bool shardCountGiven, const char *colocateWith)
+{
+	Relation	rel;
+	DistributionColumn column;
+	ColocationChoice colocation;
+	List	   *nodes;
 
 	/*
 	 * Check ownership before locking so that nobody can queue an exclusive
@@ -170,12 +183,7 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	/* the shard DDL and the row mover open the relation themselves */
 	relation_close(rel, NoLock);
 
-	if (shardCount < 1 || shardCount > MAX_SHARD_COUNT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid shard count %d", shardCount),
-				 errdetail("The shard count must be between 1 and %d.",
-						   MAX_SHARD_COUNT)));
+	EnsureValidShardCount(shardCount);
 
 	/* keep distdb_remove_node from removing a node we place shards on */
 	LockRelationOid(DistdbCatalogRelid("node"), ShareLock);
@@ -192,8 +200,21 @@ create_distributed_table(PG_FUNCTION_ARGS)
 					 colocateWith, &colocation);
 
 	DistributeTable(relid, &column, &colocation, nodes);
+}
 
-	PG_RETURN_VOID();
+
+/*
+ * EnsureValidShardCount refuses shard counts out of range.
+ */
+void
+EnsureValidShardCount(int shardCount)
+{
+	if (shardCount < 1 || shardCount > MAX_SHARD_COUNT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid shard count %d", shardCount),
+				 errdetail("The shard count must be between 1 and %d.",
+						   MAX_SHARD_COUNT)));
 }
 
 
@@ -201,7 +222,7 @@ create_distributed_table(PG_FUNCTION_ARGS)
  * EnsureTableOwner raises the usual "must be owner" error unless the
  * current user owns the table.
  */
-static void
+void
 EnsureTableOwner(Oid relid)
 {
 	if (!pg_class_ownercheck(relid, GetUserId()))
@@ -334,7 +355,7 @@ CheckForeignKeys(Relation rel)
  * second case reads the whole catalog; that is fine once per call of
  * create_distributed_table.
  */
-static char *
+char *
 FindForeignKey(Oid relid, bool referencing)
 {
 	Relation	constraintRel;
