@@ -235,7 +235,7 @@ INSERT INTO mod_t VALUES (1, 1001, 'conflict', 1) ON CONFLICT DO NOTHING;
 INSERT INTO mod_t_local VALUES (1, 1001, 'conflict', 1) ON CONFLICT DO NOTHING;
 INSERT INTO mod_t VALUES (1, 1001, 'conflict', 1) ON CONFLICT (id, k) DO UPDATE SET v = 'updated';
 INSERT INTO mod_t_local VALUES (1, 1001, 'conflict', 1) ON CONFLICT (id, k) DO UPDATE SET v = 'updated';
--- not supported yet
+-- not joined shard by shard: refused (more in update_from.sql)
 UPDATE mod_t SET v = l.v FROM mod_t_local l WHERE mod_t.id = l.id AND mod_t.k = l.k AND mod_t.id = 1;
 UPDATE mod_t SET v = 'from' FROM (VALUES (1)) x(a) WHERE id = x.a;
 DELETE FROM mod_t USING mod_t_local l WHERE mod_t.id = l.id AND l.id = 1;

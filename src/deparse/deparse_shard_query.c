@@ -720,10 +720,19 @@ QueryIsDeparsable(Query *query)
 				return false;
 		}
 	}
-	if (query->commandType != CMD_SELECT && query->commandType != CMD_INSERT)
-		return list_length(query->rtable) == 1 &&
-			list_length(query->jointree->fromlist) == 1 &&
-			IsA(linitial(query->jointree->fromlist), RangeTblRef);
+	if (query->commandType == CMD_UPDATE || query->commandType == CMD_DELETE)
+	{
+		/* the target is a FROM item of its own; others go to FROM / USING */
+		foreach(lc, query->jointree->fromlist)
+		{
+			Node	   *item = lfirst(lc);
+
+			if (IsA(item, RangeTblRef) &&
+				((RangeTblRef *) item)->rtindex == query->resultRelation)
+				return query->resultRelation == 1;
+		}
+		return false;
+	}
 	return true;
 }
 
@@ -771,18 +780,30 @@ AppendFromItem(DeparseContext *context, StringInfo buf, Node *node)
 	}
 }
 
-/* AppendFromClause prints " FROM " and the FROM items */
+/*
+ * AppendFromClause prints the keyword (" FROM ", " USING ") and the FROM
+ * items, but for the target of an UPDATE or DELETE (printed before); for
+ * those it prints nothing when there is no other item.
+ */
 static void
-AppendFromClause(DeparseContext *context, StringInfo buf)
+AppendFromClause(DeparseContext *context, StringInfo buf, const char *keyword)
 {
 	ListCell   *lc;
+	bool		first = true;
+	Index		target = context->query->commandType == CMD_SELECT ||
+		context->query->commandType == CMD_INSERT ? 0 :
+		context->query->resultRelation;
 
-	appendStringInfoString(buf, " FROM ");
 	foreach(lc, context->query->jointree->fromlist)
 	{
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoString(buf, ", ");
-		AppendFromItem(context, buf, lfirst(lc));
+		Node	   *item = lfirst(lc);
+
+		if (target > 0 && IsA(item, RangeTblRef) &&
+			((RangeTblRef *) item)->rtindex == target)
+			continue;
+		appendStringInfoString(buf, first ? keyword : ", ");
+		AppendFromItem(context, buf, item);
+		first = false;
 	}
 }
 
@@ -847,7 +868,7 @@ DeparseShardQuery(Query *query)
 					appendStringInfoString(&buf, "DISTINCT ");
 			}
 			AppendTargetList(&context, &buf, query->targetList);
-			AppendFromClause(&context, &buf);
+			AppendFromClause(&context, &buf, " FROM ");
 			AppendSelectTail(&context, &buf);
 			break;
 
@@ -858,7 +879,7 @@ DeparseShardQuery(Query *query)
 			AppendInsertColumns(&context, &buf);
 			appendStringInfoString(&buf, " SELECT ");
 			AppendTargetList(&context, &buf, query->targetList);
-			AppendFromClause(&context, &buf);
+			AppendFromClause(&context, &buf, " FROM ");
 			AppendWhere(&context, &buf);
 			AppendOnConflict(&context, &buf);
 			AppendReturning(&context, &buf);
@@ -869,6 +890,7 @@ DeparseShardQuery(Query *query)
 			AppendRelation(&context, &buf, 1);
 			appendStringInfo(&buf, " %s SET ", RelationAlias(&context, 1));
 			AppendSetList(&context, &buf, query->targetList);
+			AppendFromClause(&context, &buf, " FROM ");
 			AppendWhere(&context, &buf);
 			AppendReturning(&context, &buf);
 			break;
@@ -877,6 +899,7 @@ DeparseShardQuery(Query *query)
 			appendStringInfoString(&buf, "DELETE FROM ONLY ");
 			AppendRelation(&context, &buf, 1);
 			appendStringInfo(&buf, " %s", RelationAlias(&context, 1));
+			AppendFromClause(&context, &buf, " USING ");
 			AppendWhere(&context, &buf);
 			AppendReturning(&context, &buf);
 			break;

@@ -151,6 +151,135 @@ HasJoinEntries(Query *query)
 }
 
 /*
+ * RelationsJoinedOnDistributionColumns returns whether the relations of a
+ * query level's FROM clause are co-located distributed tables, each joined
+ * to the others on the distribution columns: by inner join or WHERE
+ * conditions, or by an outer join's own condition.  Then every
+ * combination of rows the FROM and WHERE clauses produce lies in shards
+ * with the same index.
+ */
+bool
+RelationsJoinedOnDistributionColumns(Query *query, Relids relations)
+{
+	Index	   *parent;
+	int32		colocationId = 0;
+	Index		firstRelation = 0;
+	int			member = -1;
+	ListCell   *lc;
+
+	/* only co-located distributed tables */
+	while ((member = bms_next_member(relations, member)) >= 0)
+	{
+		RangeTblEntry *rte = rt_fetch(member, query->rtable);
+		DistTableCacheEntry *entry;
+
+		if (rte->rtekind != RTE_RELATION || rte->tablesample != NULL ||
+			rte->securityQuals != NIL)
+			return false;
+		entry = LookupDistTable(rte->relid);
+		if (entry == NULL)
+			return false;
+		if (firstRelation == 0)
+		{
+			firstRelation = member;
+			colocationId = entry->colocationId;
+		}
+		else if (entry->colocationId != colocationId)
+			return false;
+	}
+
+	/* every table joined to the others on the distribution columns */
+	parent = palloc(sizeof(Index) * (list_length(query->rtable) + 1));
+	for (member = 0; member <= list_length(query->rtable); member++)
+		parent[member] = member;
+	foreach(lc, query->jointree->fromlist)
+	{
+		if (!CheckJoinTree(query, lfirst(lc), relations, parent))
+			return false;
+	}
+	if (query->jointree->quals != NULL)
+		AddEquiJoins(query, relations, parent,
+					 make_ands_implicit((Expr *) query->jointree->quals),
+					 NULL, NULL);
+	member = -1;
+	while ((member = bms_next_member(relations, member)) >= 0)
+	{
+		if (FindRoot(parent, member) != FindRoot(parent, firstRelation))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * PruneColocatedShards returns the shard indexes a join of co-located
+ * relations (see RelationsJoinedOnDistributionColumns) must run on, given
+ * AND-ed conditions the shards evaluate: a condition pinning any table's
+ * distribution value pins the shard index of all.  When a value decided
+ * at execution pins it, *pruneValue is set and the list is empty.
+ */
+List *
+PruneColocatedShards(Query *query, Relids relations, List *conditions,
+					 ParamListInfo boundParams, Expr **pruneValue)
+{
+	DistTableCacheEntry *firstEntry =
+		LookupDistTable(rt_fetch(bms_next_member(relations, -1),
+								 query->rtable)->relid);
+	Bitmapset  *shardSet = NULL;
+	bool		pinned = false;
+	List	   *shardIndexes = NIL;
+	int			member = -1;
+	ListCell   *lc;
+
+	*pruneValue = NULL;
+	while ((member = bms_next_member(relations, member)) >= 0)
+	{
+		List	   *ownConditions = NIL;
+		PruningResult pruning;
+
+		foreach(lc, conditions)
+		{
+			if (bms_equal(pull_varnos(NULL, lfirst(lc)),
+						  bms_make_singleton(member)))
+			{
+				Node	   *condition = copyObject(lfirst(lc));
+
+				ChangeVarNodes(condition, member, 1, 0);
+				ownConditions = lappend(ownConditions, condition);
+			}
+		}
+		if (ownConditions == NIL)
+			continue;
+		pruning = PruneShards(LookupDistTable(rt_fetch(member,
+													   query->rtable)->relid),
+							  ownConditions, boundParams);
+		if (pruning.pruneValue != NULL)
+		{
+			*pruneValue = pruning.pruneValue;
+			continue;
+		}
+		if (list_length(pruning.shardIndexes) < firstEntry->shardCount)
+		{
+			Bitmapset  *these = NULL;
+
+			foreach(lc, pruning.shardIndexes)
+				these = bms_add_member(these, lfirst_int(lc));
+			shardSet = pinned ? bms_intersect(shardSet, these) : these;
+			pinned = true;
+		}
+	}
+	if (pinned)
+	{
+		member = -1;
+		while ((member = bms_next_member(shardSet, member)) >= 0)
+			shardIndexes = lappend_int(shardIndexes, member);
+		*pruneValue = NULL;
+	}
+	else if (*pruneValue == NULL)
+		shardIndexes = AllShardIndexes(firstEntry);
+	return shardIndexes;
+}
+
+/*
  * PushDownJoin rewrites a query level whose FROM clause is a join of
  * co-located distributed tables on their distribution columns (see the
  * file header) and returns the placeholder's plan, or NULL when the query
@@ -162,9 +291,6 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	Relids		relations = get_relids_in_jointree((Node *) query->jointree,
 												   false);
 	int			relationCount = bms_num_members(relations);
-	Index	   *parent;
-	int32		colocationId = 0;
-	Index		firstRelation = 0;
 	int			member = -1;
 	List	   *pushed = NIL;
 	List	   *kept = NIL;
@@ -177,57 +303,16 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	List	   *columnNames = NIL;
 	List	   *columnVars = NIL;
 	RangeTblEntry *placeholder;
-	DistTableCacheEntry *firstEntry;
-	Bitmapset  *shardSet = NULL;
-	bool		pinned = false;
-	Expr	   *pruneValue = NULL;
 	List	   *shardIndexes = NIL;
+	Expr	   *pruneValue = NULL;
 	DistributedPlan *plan;
 
 	if (relationCount < 2 || query->rowMarks != NIL ||
 		query->jointree->fromlist == NIL)
 		return NULL;
 
-	/* only co-located distributed tables */
-	while ((member = bms_next_member(relations, member)) >= 0)
-	{
-		RangeTblEntry *rte = rt_fetch(member, query->rtable);
-		DistTableCacheEntry *entry;
-
-		if (rte->rtekind != RTE_RELATION || rte->tablesample != NULL ||
-			rte->securityQuals != NIL)
-			return NULL;
-		entry = LookupDistTable(rte->relid);
-		if (entry == NULL)
-			return NULL;
-		if (firstRelation == 0)
-		{
-			firstRelation = member;
-			colocationId = entry->colocationId;
-		}
-		else if (entry->colocationId != colocationId)
-			return NULL;
-	}
-
-	/* every table joined to the others on the distribution columns */
-	parent = palloc(sizeof(Index) * (list_length(query->rtable) + 1));
-	for (member = 0; member <= list_length(query->rtable); member++)
-		parent[member] = member;
-	foreach(lc, query->jointree->fromlist)
-	{
-		if (!CheckJoinTree(query, lfirst(lc), relations, parent))
-			return NULL;
-	}
-	if (query->jointree->quals != NULL)
-		AddEquiJoins(query, relations, parent,
-					 make_ands_implicit((Expr *) query->jointree->quals),
-					 NULL, NULL);
-	member = -1;
-	while ((member = bms_next_member(relations, member)) >= 0)
-	{
-		if (FindRoot(parent, member) != FindRoot(parent, firstRelation))
-			return NULL;
-	}
+	if (!RelationsJoinedOnDistributionColumns(query, relations))
+		return NULL;
 
 	/* join alias references become references to the tables' columns */
 	if (HasJoinEntries(query))
@@ -277,53 +362,8 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 					 &columnVars);
 
 	/* shards: any table's pinned distribution value pins the shard index */
-	firstEntry = LookupDistTable(rt_fetch(1, query->rtable)->relid);
-	member = -1;
-	while ((member = bms_next_member(relations, member)) >= 0)
-	{
-		List	   *ownConditions = NIL;
-		PruningResult pruning;
-
-		foreach(lc, pushed)
-		{
-			if (bms_equal(pull_varnos(NULL, lfirst(lc)),
-						  bms_make_singleton(member)))
-			{
-				Node	   *condition = copyObject(lfirst(lc));
-
-				ChangeVarNodes(condition, member, 1, 0);
-				ownConditions = lappend(ownConditions, condition);
-			}
-		}
-		if (ownConditions == NIL)
-			continue;
-		pruning = PruneShards(LookupDistTable(rt_fetch(member,
-													   query->rtable)->relid),
-							  ownConditions, boundParams);
-		if (pruning.pruneValue != NULL)
-		{
-			pruneValue = pruning.pruneValue;
-			continue;
-		}
-		if (list_length(pruning.shardIndexes) < firstEntry->shardCount)
-		{
-			Bitmapset  *these = NULL;
-
-			foreach(lc, pruning.shardIndexes)
-				these = bms_add_member(these, lfirst_int(lc));
-			shardSet = pinned ? bms_intersect(shardSet, these) : these;
-			pinned = true;
-		}
-	}
-	if (pinned)
-	{
-		member = -1;
-		while ((member = bms_next_member(shardSet, member)) >= 0)
-			shardIndexes = lappend_int(shardIndexes, member);
-		pruneValue = NULL;
-	}
-	else if (pruneValue == NULL)
-		shardIndexes = AllShardIndexes(firstEntry);
+	shardIndexes = PruneColocatedShards(query, relations, pushed, boundParams,
+										&pruneValue);
 
 	if (!QueryIsDeparsable(workerQuery))
 	{

@@ -193,6 +193,15 @@ BuildDirectPlannedStmt(Query *parse, DistributedPlan *plan, List *outputList,
 	result->rewindPlanIDs = NULL;
 	result->rowMarks = NIL;
 	result->relationOids = list_make1_oid(plan->relid);
+	foreach(tleCell, parse->rtable)
+	{
+		RangeTblEntry *rte = lfirst(tleCell);
+
+		/* UPDATE ... FROM, DELETE ... USING: the other tables too */
+		if (rte->rtekind == RTE_RELATION && rte->relid != plan->relid)
+			result->relationOids = list_append_unique_oid(result->relationOids,
+														  rte->relid);
+	}
 	foreach(tleCell, permissionRtes)
 	{
 		RangeTblEntry *rte = lfirst(tleCell);
@@ -355,6 +364,16 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	/* joins go through join_pushdown.c, which checks co-location */
 	if (isSelect && !IsTransferableOutput(parse->targetList))
 		return NULL;
+	/* UPDATE ... FROM, DELETE ... USING: see modify_pushdown.c */
+	if (!isSelect && (list_length(parse->rtable) > 1 || parse->hasSubLinks) &&
+		parse->cteList == NIL && !ContainsSequenceFunctions((Node *) parse))
+	{
+		CheckDistributionColumnUnchanged(parse,
+										 LookupDistTable(rt_fetch(1, parse->rtable)->relid));
+		plan = PlanColocatedModify(parse, boundParams);
+		return BuildDirectPlannedStmt(parse, plan, parse->returningList,
+									  cursorOptions, NIL);
+	}
 	if (!QueryIsDeparsable(parse) || list_length(parse->rtable) != 1 ||
 		ContainsSequenceFunctions((Node *) parse))
 	{
@@ -364,7 +383,7 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("this form of %s on a distributed table is not supported yet",
 						parse->commandType == CMD_UPDATE ? "UPDATE" : "DELETE"),
-				 errdetail("UPDATE and DELETE on distributed tables cannot yet use FROM, USING, subqueries, CTEs, ON CONFLICT or sequence functions.")));
+				 errdetail("UPDATE and DELETE on distributed tables cannot yet use subqueries, CTEs or sequence functions.")));
 	}
 
 	rte = rt_fetch(1, parse->rtable);
