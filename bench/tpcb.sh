@@ -60,14 +60,6 @@ balance_sums() {
 		        (SELECT coalesce(sum(delta), 0) FROM pgbench_history)"
 }
 
-# Print field "tps" or "latency" from pgbench output file $2.
-pgbench_value() {
-	case "$1" in
-	tps) sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$2" | head -n 1 ;;
-	latency) sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$2" | head -n 1 ;;
-	esac
-}
-
 main() {
 	bench_start
 
@@ -109,7 +101,7 @@ main() {
 			cat "$out" >&2
 			distdb_die "pgbench against $node failed"
 		fi
-		tps[$node]="$(printf '%.1f' "$(pgbench_value tps "$out")")"
+		tps[$node]="$(printf '%.1f' "$(bench_pgbench_value tps "$out")")"
 		sums="$(balance_sums "$node")"
 		check="$(awk '{ print ($1 == $2 && $2 == $3 && $3 == $4) ? "ok" : "MISMATCH" }' <<<"$sums")"
 		[[ $check == ok ]] || distdb_log "balances on $node do not add up: $sums"
@@ -121,7 +113,7 @@ main() {
 			ratio="$(awk -v a="${tps[$node]}" -v b="${tps[plain]}" \
 				'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 		fi
-		rows+="| $label | $CLIENTS | ${tps[$node]} | $(pgbench_value latency "$out") | $ratio | $check |"$'\n'
+		rows+="| $label | $CLIENTS | ${tps[$node]} | $(bench_pgbench_value latency "$out") | $ratio | $check |"$'\n'
 	done
 
 	local report

@@ -186,8 +186,8 @@ ParameterizeMutator(Node *node, ParameterizeContext *context)
 }
 
 /*
- * ParameterizeExpression is ParameterizeQuery for one expression (or
- * clause) of a query.
+ * ParameterizeExpression does what ParameterizeQuery does for any
+ * expression, clause or query.
  */
 Node *
 ParameterizeExpression(Node *node, int firstParamId, bool withConstants,
@@ -213,13 +213,6 @@ Query *
 ParameterizeQuery(Query *query, int firstParamId, bool withConstants,
 				  List **values)
 {
-	ParameterizeContext context;
-	Query	   *result;
-
-	context.nextParamId = firstParamId;
-	context.constants = withConstants;
-	context.values = NIL;
-	result = query_tree_mutator(query, ParameterizeMutator, &context, 0);
-	*values = context.values;
-	return result;
+	return (Query *) ParameterizeExpression((Node *) query, firstParamId,
+											withConstants, values);
 }

@@ -246,22 +246,28 @@ WhereConjuncts(Query *parse)
 }
 
 /*
- * CheckDistributionColumnUnchanged refuses an UPDATE that assigns the
- * distribution column anything but its own value: the row would have to
- * move to another shard.
+ * CheckDistributionColumnKept refuses assignments (of an UPDATE or of ON
+ * CONFLICT DO UPDATE) that give the distribution column anything but the
+ * row's own value -- the target's column, or EXCLUDED's, which is equal
+ * since the conflict target includes it: the row would have to move to
+ * another shard.
  */
 static void
-CheckDistributionColumnUnchanged(Query *parse, DistTableCacheEntry *entry)
+CheckDistributionColumnKept(List *targetList, DistTableCacheEntry *entry,
+							Index resultRelation, Index excludedRelation)
 {
 	ListCell   *lc;
 
-	foreach(lc, parse->targetList)
+	foreach(lc, targetList)
 	{
 		TargetEntry *tle = lfirst(lc);
 
 		if (tle->resjunk || tle->resno != entry->distAttnum ||
-			IsColumnOf((Node *) tle->expr, parse->resultRelation,
-					   entry->distAttnum))
+			IsColumnOf((Node *) tle->expr, resultRelation,
+					   entry->distAttnum) ||
+			(excludedRelation > 0 &&
+			 IsColumnOf((Node *) tle->expr, excludedRelation,
+						entry->distAttnum)))
 			continue;
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -320,24 +326,8 @@ CheckOnConflict(Query *parse, DistTableCacheEntry *entry)
 	if (onConflict->action != ONCONFLICT_UPDATE)
 		return;
 
-	foreach(lc, onConflict->onConflictSet)
-	{
-		TargetEntry *tle = lfirst(lc);
-
-		if (tle->resjunk || tle->resno != entry->distAttnum)
-			continue;
-		/* the conflicting row has the same value: EXCLUDED's or its own */
-		if (IsColumnOf((Node *) tle->expr, onConflict->exclRelIndex,
-					   entry->distAttnum) ||
-			IsColumnOf((Node *) tle->expr, parse->resultRelation,
-					   entry->distAttnum))
-			continue;
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot modify the distribution column \"%s\" of table \"%s\"",
-						distColumn, get_rel_name(entry->relid)),
-				 errdetail("ON CONFLICT DO UPDATE cannot move a row to another shard.")));
-	}
+	CheckDistributionColumnKept(onConflict->onConflictSet, entry,
+								parse->resultRelation, onConflict->exclRelIndex);
 	if (contain_subplans((Node *) onConflict) ||
 		ContainsSequenceFunctions((Node *) onConflict))
 		ereport(ERROR,
@@ -368,8 +358,9 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	if (!isSelect && (list_length(parse->rtable) > 1 || parse->hasSubLinks) &&
 		parse->cteList == NIL && !ContainsSequenceFunctions((Node *) parse))
 	{
-		CheckDistributionColumnUnchanged(parse,
-										 LookupDistTable(rt_fetch(1, parse->rtable)->relid));
+		CheckDistributionColumnKept(parse->targetList,
+									LookupDistTable(rt_fetch(1, parse->rtable)->relid),
+									parse->resultRelation, 0);
 		plan = PlanColocatedModify(parse, boundParams);
 		return BuildDirectPlannedStmt(parse, plan, parse->returningList,
 									  cursorOptions, NIL);
@@ -391,7 +382,8 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	if (entry == NULL)
 		return NULL;
 	if (!isSelect)
-		CheckDistributionColumnUnchanged(parse, entry);
+		CheckDistributionColumnKept(parse->targetList, entry,
+								parse->resultRelation, 0);
 
 	pruning = PruneShards(entry, WhereConjuncts(parse), boundParams);
 
