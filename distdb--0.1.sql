@@ -108,6 +108,25 @@ CREATE FUNCTION distdb.create_reference_table("table" regclass)
 COMMENT ON FUNCTION distdb.create_reference_table(regclass)
 	IS 'give a table one shard with a copy on every worker node';
 
+/* Changing a table's distribution (src/operations/alter_distribution.c) */
+CREATE FUNCTION distdb.undistribute_table("table" regclass)
+	RETURNS void
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'undistribute_table';
+COMMENT ON FUNCTION distdb.undistribute_table(regclass)
+	IS 'turn a distributed table back into a local table with all its rows';
+
+CREATE FUNCTION distdb.alter_distributed_table(
+		"table" regclass,
+		shard_count int DEFAULT NULL,
+		distribution_column text DEFAULT NULL,
+		colocate_with text DEFAULT 'default')
+	RETURNS void
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'alter_distributed_table';
+COMMENT ON FUNCTION distdb.alter_distributed_table(regclass, int, text, text)
+	IS 'change the shard count or distribution column of a distributed table, rows kept';
+
 /* Sizes of shards, read from the nodes that hold them */
 CREATE FUNCTION distdb.distdb_shard_sizes(
 		OUT shardid bigint, OUT nodeid int, OUT size bigint)
@@ -148,6 +167,18 @@ CREATE FUNCTION distdb.distributed_result(plan_index int)
 	RETURNS SETOF record
 	LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1000
 	AS 'MODULE_PATHNAME', 'distributed_result';
+
+/*
+ * Dropping a distributed table by other means than DROP TABLE (DROP SCHEMA
+ * ... CASCADE, DROP OWNED) drops its shards and metadata too
+ * (src/commands/dropped_tables.c).
+ */
+CREATE FUNCTION distdb.drop_trigger()
+	RETURNS event_trigger
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'distdb_drop_trigger';
+CREATE EVENT TRIGGER distdb_drop_trigger ON sql_drop
+	EXECUTE FUNCTION distdb.drop_trigger();
 
 /* Views */
 CREATE VIEW distdb.distdb_nodes AS

@@ -112,3 +112,11 @@ bench_save_report() {
 	echo
 	echo "saved to $file"
 }
+
+# Print field "tps" or "latency" (average, ms) from pgbench output file $2.
+bench_pgbench_value() {
+	case "$1" in
+	tps) sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$2" | head -n 1 ;;
+	latency) sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$2" | head -n 1 ;;
+	esac
+}

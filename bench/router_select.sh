@@ -46,14 +46,6 @@ run_pgbench() {
 		-f "$WORK/router_select.sql" "$DB"
 }
 
-# Print field "tps" or "latency" from pgbench output file $2.
-pgbench_value() {
-	case "$1" in
-	tps) sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$2" | head -n 1 ;;
-	latency) sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$2" | head -n 1 ;;
-	esac
-}
-
 main() {
 	bench_start
 
@@ -86,7 +78,7 @@ main() {
 				cat "$out" >&2
 				distdb_die "pgbench against $node ($mode) failed"
 			fi
-			tps[$node-$mode]="$(printf '%.1f' "$(pgbench_value tps "$out")")"
+			tps[$node-$mode]="$(printf '%.1f' "$(bench_pgbench_value tps "$out")")"
 			if [[ $node == plain ]]; then
 				label="plain PostgreSQL"
 				ratio="1.00"
@@ -95,7 +87,7 @@ main() {
 				ratio="$(awk -v a="${tps[$node-$mode]}" -v b="${tps[plain-$mode]}" \
 					'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 			fi
-			rows+="| $label | $mode | $CLIENTS | ${tps[$node-$mode]} | $(pgbench_value latency "$out") | $ratio |"$'\n'
+			rows+="| $label | $mode | $CLIENTS | ${tps[$node-$mode]} | $(bench_pgbench_value latency "$out") | $ratio |"$'\n'
 		done
 	done
 

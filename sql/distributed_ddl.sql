@@ -104,9 +104,6 @@ SELECT test_error($$CREATE TRIGGER items_trigger BEFORE INSERT ON items
 SELECT test_error($$CREATE POLICY items_policy ON items USING (true)$$);
 SELECT test_error($$CREATE RULE items_rule AS ON INSERT TO items DO ALSO NOTHING$$);
 SELECT test_error($$CLUSTER items USING items_pkey$$);
-SELECT test_error($$VACUUM items$$);
-SELECT test_error($$ANALYZE items$$);
-SELECT test_error($$VACUUM ANALYZE local_table, items$$);
 
 -- objects that would depend on a distributed table
 SELECT test_error($$CREATE TABLE refs (id int REFERENCES items (id))$$);
@@ -119,7 +116,6 @@ CREATE TABLE parted (id int, name text, price numeric) PARTITION BY RANGE (id);
 SELECT test_error($$ALTER TABLE parted ATTACH PARTITION items FOR VALUES FROM (0) TO (1000)$$);
 
 -- schemas and roles that hold distributed tables
-SELECT test_error($$DROP SCHEMA ddl CASCADE$$);
 SELECT test_error($$ALTER SCHEMA ddl RENAME TO ddl2$$);
 -- (the roles exist on every node: GRANT reaches the workers)
 CREATE ROLE regress_ddl_owner;
@@ -136,7 +132,6 @@ GRANT CREATE ON SCHEMA ddl TO regress_ddl_owner;
 CREATE TABLE owned_items (id int);
 ALTER TABLE owned_items OWNER TO regress_ddl_owner;
 SELECT distdb.create_distributed_table('owned_items', 'id', 2);
-SELECT test_error($$DROP OWNED BY regress_ddl_owner$$);
 SELECT test_error($$REASSIGN OWNED BY regress_ddl_owner TO CURRENT_USER$$);
 
 -- the table is unchanged
@@ -147,6 +142,10 @@ SELECT relname, relnamespace::regnamespace, relrowsecurity FROM pg_class WHERE o
 SELECT count(*) FROM items;
 
 -- what does not change a distributed table passes
+-- (VACUUM and ANALYZE run on the shards too: see vacuum_analyze.sql)
+VACUUM items;
+ANALYZE items;
+VACUUM ANALYZE local_table, items;
 COMMENT ON TABLE items IS 'items';
 GRANT SELECT ON items TO regress_ddl_owner;
 REVOKE SELECT ON items FROM regress_ddl_owner;

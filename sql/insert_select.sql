@@ -64,6 +64,11 @@ SELECT check_query('SELECT k, v, d, note FROM archive WHERE k % 10 = 2 ORDER BY 
 INSERT INTO archive (k, v) SELECT k + 1, v FROM target WHERE k < 10;
 INSERT INTO archive_local (k, v) SELECT k + 1, v FROM target_local WHERE k < 10;
 SELECT check_query('SELECT count(*), sum(k) FROM archive');
+-- RETURNING, pushed down with the INSERT
+SELECT check_query($$INSERT INTO archive (k, v, d) SELECT k, v, d FROM target WHERE k < 30 RETURNING k, v, note, archive.*$$, true);
+SELECT check_query($$INSERT INTO archive AS a (k, v) SELECT k, v FROM target WHERE k = 12 RETURNING a.k * 2, upper(a.v)$$, true);
+SELECT check_query($$INSERT INTO archive (k, v, d) SELECT k, v, d FROM target WHERE false RETURNING *$$);
+SELECT check_query('SELECT count(*), sum(k) FROM archive');
 DROP TABLE archive;
 
 -- nothing selected

@@ -230,9 +230,12 @@ UPDATE mod_t SET id = id + 1 WHERE k = 10;
 INSERT INTO mod_t SELECT 52, 7005, 'select', 1;
 INSERT INTO mod_t_local SELECT 52, 7005, 'select', 1;
 INSERT INTO mod_t SELECT * FROM mod_t_local WHERE id = 1;
--- not supported yet
+-- ON CONFLICT (more in on_conflict.sql)
 INSERT INTO mod_t VALUES (1, 1001, 'conflict', 1) ON CONFLICT DO NOTHING;
+INSERT INTO mod_t_local VALUES (1, 1001, 'conflict', 1) ON CONFLICT DO NOTHING;
 INSERT INTO mod_t VALUES (1, 1001, 'conflict', 1) ON CONFLICT (id, k) DO UPDATE SET v = 'updated';
+INSERT INTO mod_t_local VALUES (1, 1001, 'conflict', 1) ON CONFLICT (id, k) DO UPDATE SET v = 'updated';
+-- not joined shard by shard: refused (more in update_from.sql)
 UPDATE mod_t SET v = l.v FROM mod_t_local l WHERE mod_t.id = l.id AND mod_t.k = l.k AND mod_t.id = 1;
 UPDATE mod_t SET v = 'from' FROM (VALUES (1)) x(a) WHERE id = x.a;
 DELETE FROM mod_t USING mod_t_local l WHERE mod_t.id = l.id AND l.id = 1;

@@ -33,6 +33,8 @@ extern char *DeparseShardInsert(Query *query, const char *shardName,
 extern int	MaxExternParamId(Node *node);
 extern Query *ParameterizeQuery(Query *query, int firstParamId,
 								bool withConstants, List **values);
+extern Node *ParameterizeExpression(Node *node, int firstParamId,
+									bool withConstants, List **values);
 
 /* deparse_settings.c */
 extern int	PushDeparseSettings(void);

@@ -51,6 +51,9 @@
 #define Anum_dist_placement_shardid 2
 #define Anum_dist_placement_nodeid 3
 
+/* no colocation group: colocation ids start at 1 */
+#define INVALID_COLOCATION_ID 0
+
 /* a colocation group as stored in distdb.colocation */
 typedef struct ColocationGroup
 {
@@ -74,6 +77,7 @@ extern bool FindDefaultColocationGroup(int32 shardCount, Oid distType,
 									   Oid distCollation, ColocationGroup *group);
 extern List *TablesInColocationGroup(int32 colocationId);	/* Oid list */
 extern List *ReferenceTableList(void);	/* Oid list */
+extern List *AllDistributedTables(void);	/* Oid list */
 extern int64 CountPlacementsOnNode(int32 nodeId);
 
 /* catalog_write.c: changes through SPI, run as the extension owner */

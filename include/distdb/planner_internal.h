@@ -10,7 +10,9 @@
  *	   (router_planner.c, executor/insert_select.c);
  *	2. a single-table SELECT, UPDATE or DELETE the shards can run whole:
  *	   shipped to the shards its filters select -- one shard for a router
- *	   query (router_planner.c);
+ *	   query (router_planner.c); an UPDATE or DELETE joining co-located
+ *	   tables on the distribution columns (FROM, USING, EXISTS / IN) is
+ *	   shipped the same way (modify_pushdown.c);
  *	3. any other SELECT, or a statement on local tables reading distributed
  *	   ones: each distributed table becomes a scan of its filtered rows from
  *	   the shards, and PostgreSQL's planner plans the rest on the
@@ -21,8 +23,10 @@
 #ifndef DISTDB_PLANNER_INTERNAL_H
 #define DISTDB_PLANNER_INTERNAL_H
 
+#include "nodes/bitmapset.h"
 #include "nodes/params.h"
 #include "nodes/parsenodes.h"
+#include "nodes/pathnodes.h"
 #include "nodes/plannodes.h"
 
 #include "distdb/distributed_plan.h"
@@ -61,6 +65,17 @@ extern DistributedPlan *PushDownWindowsOverJoin(Query *query,
 /* join_pushdown.c */
 extern DistributedPlan *PushDownJoin(Query *query, ParamListInfo boundParams,
 									 int planIndex);
+extern bool RelationsJoinedOnDistributionColumns(Query *query,
+												 Bitmapset *relations,
+												 bool allowReferenceTables,
+												 Bitmapset **distributedOut);
+extern List *PruneColocatedShards(Query *query, Bitmapset *relations,
+								  List *conditions, ParamListInfo boundParams,
+								  Expr **pruneValue);
+
+/* modify_pushdown.c */
+extern DistributedPlan *PlanColocatedModify(Query *parse,
+											ParamListInfo boundParams);
 
 /* placeholder_columns.c */
 typedef struct PlaceholderColumn
@@ -81,6 +96,9 @@ extern Query *MakeSingleTableWorkerQuery(RangeTblEntry *rte, Node *quals);
 extern void AddWorkerColumns(Query *workerQuery, Query *query, List *columns,
 							 Index workerRelationIndex, List **names,
 							 List **exprs);
+
+/* shard_row_estimates.c */
+extern double EstimateShardScanRows(PlannerInfo *root, DistributedPlan *plan);
 
 /* shippable.c */
 extern bool ContainsSequenceFunctions(Node *node);

@@ -34,6 +34,7 @@ extern void WaitForConnectionFlush(NodeConnection *connection);
 extern void ExecuteRemoteCommand(NodeConnection *connection, const char *sql);
 extern PGresult *ExecuteRemoteQuery(NodeConnection *connection, const char *sql);
 extern void ExecuteRemoteCommandOnEach(List *connections, List *commands);
+extern List *ExecuteRemoteQueryOnEach(List *connections, List *queries);
 extern void DrainRemoteResults(NodeConnection *connection);
 
 extern bool IsResponseOK(PGresult *result);

@@ -9,7 +9,9 @@
  *	- DROP TABLE deletes the table's metadata, drops the shell, then the
  *	  shards on the workers (inside the remote transactions, so they come
  *	  back if the transaction aborts);
- *	- TRUNCATE truncates the shell and then every shard;
+ *	- TRUNCATE truncates the shell and then every shard, with CASCADE those
+ *	  of the tables referencing them too (truncate_cascade.c);
+ *	- VACUUM and ANALYZE run on the shards too (vacuum_analyze.c);
  *	- COPY table TO runs as COPY (SELECT ... FROM table) TO, so it reads
  *	  through distdb's planner; COPY table FROM parses the rows on the
  *	  coordinator and streams them into the shards (copy_from.c);
@@ -27,9 +29,12 @@
  *	  SCHEMA run on every shard too (ddl_propagation.c and the planners
  *	  it calls), or are refused there;
  *	- every other DDL that would change a distributed table's definition
- *	  (triggers, policies, ...) is refused, so the shell never diverges from its shards, and so are
- *	  DROP SCHEMA ... CASCADE, DROP OWNED and REASSIGN OWNED when they would
- *	  drop or give away a distributed table.
+ *	  (triggers, policies, ...) is refused, so the shell never diverges
+ *	  from its shards, and so is REASSIGN OWNED when it would give away a
+ *	  distributed table;
+ *	- DROP SCHEMA ... CASCADE and DROP OWNED drop distributed tables through
+ *	  PostgreSQL's dependency machinery: a sql_drop event trigger drops
+ *	  their shards and metadata (dropped_tables.c).
  *
  * Statements that cannot touch a distributed table pass through without
  * any catalog access, which matters for transaction control statements in
@@ -60,7 +65,9 @@
 #include "distdb/metadata_cache.h"
 #include "distdb/metadata_catalog.h"
 #include "distdb/shard_ddl.h"
+#include "distdb/truncate_cascade.h"
 #include "distdb/utility_hook.h"
+#include "distdb/vacuum_analyze.h"
 
 /* the hook that was installed before distdb's */
 ProcessUtility_hook_type PrevProcessUtilityHook = NULL;
@@ -150,7 +157,7 @@ DistdbProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		case T_TruncateStmt:
 			{
 				TruncateStmt *stmt = (TruncateStmt *) parsetree;
-				List	   *relids = DistributedTablesOfList(stmt->relations);
+				List	   *relids = DistributedTablesToTruncate(stmt);
 
 				/* the local TRUNCATE checks privileges and takes the locks */
 				CallPreviousProcessUtility(pstmt, queryString, readOnlyTree,
@@ -159,6 +166,17 @@ DistdbProcessUtility(PlannedStmt *pstmt, const char *queryString,
 														"TRUNCATE TABLE",
 														stmt->behavior == DROP_CASCADE ?
 														" CASCADE" : NULL));
+				return;
+			}
+
+		case T_VacuumStmt:
+			{
+				/* the local command checks options, columns and owners */
+				ShardVacuum *shardVacuum = PlanShardVacuum((VacuumStmt *) parsetree);
+
+				CallPreviousProcessUtility(pstmt, queryString, readOnlyTree,
+										   context, params, queryEnv, dest, qc);
+				ExecuteShardVacuum(shardVacuum);
 				return;
 			}
 
@@ -360,20 +378,6 @@ ErrorIfUnsupportedDDL(Node *parsetree)
 				break;
 			}
 
-		case T_VacuumStmt:
-			{
-				VacuumStmt *stmt = (VacuumStmt *) parsetree;
-				ListCell   *cell;
-
-				foreach(cell, stmt->rels)
-				{
-					VacuumRelation *relation = lfirst_node(VacuumRelation, cell);
-
-					ErrorIfDistributedRangeVar(relation->relation, parsetree);
-				}
-				break;
-			}
-
 		case T_CreateStmt:
 			{
 				CreateStmt *stmt = (CreateStmt *) parsetree;
@@ -393,11 +397,6 @@ ErrorIfUnsupportedDDL(Node *parsetree)
 				ErrorIfReferencesDistributedTable(stmt->tableElts);
 				break;
 			}
-
-		case T_DropOwnedStmt:
-			ErrorIfRolesOwnDistributedTables(((DropOwnedStmt *) parsetree)->roles,
-											 parsetree);
-			break;
 
 		case T_ReassignOwnedStmt:
 			ErrorIfRolesOwnDistributedTables(((ReassignOwnedStmt *) parsetree)->roles,
@@ -531,9 +530,10 @@ ErrorIfSchemaHasDistributedTables(const char *schemaName, Node *parsetree)
 
 
 /*
- * ErrorIfRolesOwnDistributedTables refuses DROP OWNED and REASSIGN OWNED
- * for roles that own a distributed table: the one would drop the table
- * behind distdb's back, the other change its owner on the coordinator only.
+ * ErrorIfRolesOwnDistributedTables refuses REASSIGN OWNED for roles that
+ * own a distributed table: it would change the owner on the coordinator
+ * only.  (DROP OWNED drops tables through the sql_drop event trigger,
+ * dropped_tables.c.)
  */
 static void
 ErrorIfRolesOwnDistributedTables(List *roles, Node *parsetree)
@@ -604,34 +604,16 @@ FindDistributedTable(const char *sql, Oid argType, Datum arg)
 /*
  * PrepareDrop does distdb's part of a DROP before PostgreSQL's: for DROP
  * TABLE it deletes the metadata of distributed tables and returns the
- * commands that drop their shards, to run after the local DROP; DROP
- * SCHEMA ... CASCADE of a schema with distributed tables is refused (DROP
- * INDEX: index_commands.c).  It returns NULL when there
- * is nothing to do on the workers.
+ * commands that drop their shards, to run after the local DROP (DROP
+ * INDEX: index_commands.c; DROP SCHEMA ... CASCADE drops tables through
+ * the sql_drop event trigger, dropped_tables.c).  It returns NULL when
+ * there is nothing to do on the workers.
  */
 static ShardCommandBatch *
 PrepareDrop(DropStmt *stmt, Node *parsetree)
 {
-	ListCell   *cell;
-
-	switch (stmt->removeType)
-	{
-		case OBJECT_TABLE:
-			return DropDistributedTables(stmt);
-
-		case OBJECT_SCHEMA:
-			/* without CASCADE, PostgreSQL refuses to drop a non-empty schema */
-			if (stmt->behavior == DROP_CASCADE)
-			{
-				foreach(cell, stmt->objects)
-					ErrorIfSchemaHasDistributedTables(strVal(lfirst(cell)),
-													  parsetree);
-			}
-			break;
-
-		default:
-			break;
-	}
+	if (stmt->removeType == OBJECT_TABLE)
+		return DropDistributedTables(stmt);
 
 	return NULL;
 }

@@ -294,6 +294,27 @@ ExecuteRemoteQuery(NodeConnection *connection, const char *sql)
 }
 
 /*
+ * ExecuteRemoteQueryOnEach sends the i-th query to the i-th connection, all
+ * before waiting for any, and returns the (last) result of each, in the
+ * order of the connections; the caller must PQclear them.
+ */
+List *
+ExecuteRemoteQueryOnEach(List *connections, List *queries)
+{
+	List	   *results = NIL;
+	ListCell   *connectionCell;
+	ListCell   *queryCell;
+
+	Assert(list_length(connections) == list_length(queries));
+	forboth(connectionCell, connections, queryCell, queries)
+		SendRemoteQuery(lfirst(connectionCell), lfirst(queryCell), NULL,
+						false);
+	foreach(connectionCell, connections)
+		results = lappend(results, CollectResults(lfirst(connectionCell)));
+	return results;
+}
+
+/*
  * ExecuteRemoteCommandOnEach sends the i-th command to the i-th connection,
  * all before waiting for any, so that the nodes work in parallel.
  */

@@ -19,6 +19,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_aggregate.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_operator.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
@@ -26,6 +27,7 @@
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
@@ -47,6 +49,7 @@ typedef struct DeparseContext
 } DeparseContext;
 
 static void InitDeparseContext(DeparseContext *context, Query *query);
+static void NameExcludedRelation(DeparseContext *context, Index exclRelIndex);
 static char *DeparseExpr(DeparseContext *context, Node *expr);
 static char *DeparseOutputExpr(DeparseContext *context, Node *expr);
 static void AppendExprList(DeparseContext *context, StringInfo buf,
@@ -59,6 +62,34 @@ static void AppendWhere(DeparseContext *context, StringInfo buf);
 static void AppendReturning(DeparseContext *context, StringInfo buf);
 static void AppendSelectTail(DeparseContext *context, StringInfo buf);
 static void AppendRowMarks(DeparseContext *context, StringInfo buf);
+
+/*
+ * NameExcludedRelation makes sure the ON CONFLICT clause's pseudo-relation
+ * is called "excluded", as SQL requires: when another relation (a table
+ * named excluded) got that name, the two swap their unique names.
+ */
+static void
+NameExcludedRelation(DeparseContext *context, Index exclRelIndex)
+{
+	ListCell   *lc;
+	ListCell   *excludedCell = list_nth_cell(context->rtableNames,
+											 exclRelIndex - 1);
+
+	if (strcmp(lfirst(excludedCell), "excluded") == 0)
+		return;
+	foreach(lc, context->rtableNames)
+	{
+		char	   *name = lfirst(lc);
+
+		if (name != NULL && strcmp(name, "excluded") == 0)
+		{
+			lfirst(lc) = lfirst(excludedCell);
+			lfirst(excludedCell) = name;
+			return;
+		}
+	}
+	lfirst(excludedCell) = pstrdup("excluded");
+}
 
 /* InitDeparseContext prepares the namespace for deparsing the query */
 static void
@@ -81,6 +112,8 @@ InitDeparseContext(DeparseContext *context, Query *query)
 	}
 	context->rtableNames = select_rtable_names_for_explain(query->rtable,
 														   relations);
+	if (query->onConflict != NULL && query->onConflict->exclRelIndex > 0)
+		NameExcludedRelation(context, query->onConflict->exclRelIndex);
 	namespaceStmt->rtable = query->rtable;
 	context->dpcontext = deparse_context_for_plan_tree(namespaceStmt,
 													   context->rtableNames);
@@ -421,6 +454,119 @@ AppendReturning(DeparseContext *context, StringInfo buf)
 	AppendTargetList(context, buf, context->query->returningList);
 }
 
+/*
+ * AppendSetList prints the assignments of an UPDATE or of ON CONFLICT DO
+ * UPDATE: "column = expression" for each non-junk entry.
+ */
+static void
+AppendSetList(DeparseContext *context, StringInfo buf, List *targetList)
+{
+	ListCell   *lc;
+	bool		first = true;
+
+	foreach(lc, targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->resjunk)
+			continue;
+		if (!first)
+			appendStringInfoString(buf, ", ");
+		appendStringInfo(buf, "%s = %s",
+						 quote_identifier(get_attname(context->rte->relid,
+													  tle->resno, false)),
+						 DeparseExpr(context, (Node *) tle->expr));
+		first = false;
+	}
+}
+
+/*
+ * ConstraintColumnNames returns the parenthesized columns of a unique or
+ * primary key constraint.  ON CONFLICT ON CONSTRAINT is sent as these
+ * columns, because the constraint has a different name on each shard.
+ * XXX: a unique index on the same columns with another operator class or
+ * collation would be an arbiter too.
+ */
+static char *
+ConstraintColumnNames(Oid relid, Oid constraintId)
+{
+	HeapTuple	tuple = SearchSysCache1(CONSTROID,
+										ObjectIdGetDatum(constraintId));
+	Form_pg_constraint form;
+	Datum		keys;
+	bool		isNull;
+	ArrayType  *array;
+	int16	   *attnums;
+	int			count;
+	int			i;
+	StringInfoData buf;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for constraint %u", constraintId);
+	form = (Form_pg_constraint) GETSTRUCT(tuple);
+	if (form->contype != CONSTRAINT_PRIMARY &&
+		form->contype != CONSTRAINT_UNIQUE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT ON CONSTRAINT is supported only for unique and primary key constraints of distributed tables")));
+	keys = SysCacheGetAttr(CONSTROID, tuple, Anum_pg_constraint_conkey,
+						   &isNull);
+	if (isNull)
+		elog(ERROR, "null conkey for constraint %u", constraintId);
+	array = DatumGetArrayTypeP(keys);
+	attnums = (int16 *) ARR_DATA_PTR(array);
+	count = ARR_DIMS(array)[0];
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '(');
+	for (i = 0; i < count; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(get_attname(relid, attnums[i],
+													  false)));
+	appendStringInfoChar(&buf, ')');
+	ReleaseSysCache(tuple);
+	return buf.data;
+}
+
+/*
+ * AppendOnConflict prints an INSERT's ON CONFLICT clause, if any.  The
+ * conflict target refers to the target's columns only, so it is printed
+ * without relation prefixes.
+ */
+static void
+AppendOnConflict(DeparseContext *context, StringInfo buf)
+{
+	OnConflictExpr *onConflict = context->query->onConflict;
+
+	if (onConflict == NULL)
+		return;
+	appendStringInfoString(buf, " ON CONFLICT");
+	if (onConflict->arbiterElems != NIL)
+	{
+		appendStringInfo(buf, " (%s)",
+						 deparse_expression((Node *) onConflict->arbiterElems,
+											context->dpcontext, false, false));
+		if (onConflict->arbiterWhere != NULL)
+			appendStringInfo(buf, " WHERE %s",
+							 deparse_expression(onConflict->arbiterWhere,
+												context->dpcontext, false,
+												false));
+	}
+	else if (OidIsValid(onConflict->constraint))
+		appendStringInfo(buf, " %s",
+						 ConstraintColumnNames(context->rte->relid,
+											   onConflict->constraint));
+	if (onConflict->action == ONCONFLICT_NOTHING)
+	{
+		appendStringInfoString(buf, " DO NOTHING");
+		return;
+	}
+	appendStringInfoString(buf, " DO UPDATE SET ");
+	AppendSetList(context, buf, onConflict->onConflictSet);
+	if (onConflict->onConflictWhere != NULL)
+		appendStringInfo(buf, " WHERE %s",
+						 DeparseExpr(context, onConflict->onConflictWhere));
+}
+
 /* AppendRowMarks prints FOR UPDATE / FOR SHARE clauses */
 static void
 AppendRowMarks(DeparseContext *context, StringInfo buf)
@@ -542,14 +688,15 @@ QueryIsDeparsable(Query *query)
 		query->commandType != CMD_DELETE &&
 		query->commandType != CMD_INSERT)
 		return false;
-	if (query->commandType == CMD_INSERT &&
-		(query->resultRelation != 1 || query->returningList != NIL))
+	if (query->commandType == CMD_INSERT && query->resultRelation != 1)
+		return false;
+	if (query->onConflict != NULL && query->commandType != CMD_INSERT)
 		return false;
 	if (query->cteList != NIL ||
 		query->setOperations != NULL || query->hasSubLinks ||
 		query->groupingSets != NIL ||
 		query->hasRecursive || query->hasModifyingCTE ||
-		query->onConflict != NULL || query->utilityStmt != NULL ||
+		query->utilityStmt != NULL ||
 		query->groupDistinct || query->jointree->fromlist == NIL)
 		return false;
 	foreach(lc, query->jointree->fromlist)
@@ -573,10 +720,19 @@ QueryIsDeparsable(Query *query)
 				return false;
 		}
 	}
-	if (query->commandType != CMD_SELECT && query->commandType != CMD_INSERT)
-		return list_length(query->rtable) == 1 &&
-			list_length(query->jointree->fromlist) == 1 &&
-			IsA(linitial(query->jointree->fromlist), RangeTblRef);
+	if (query->commandType == CMD_UPDATE || query->commandType == CMD_DELETE)
+	{
+		/* the target is a FROM item of its own; others go to FROM / USING */
+		foreach(lc, query->jointree->fromlist)
+		{
+			Node	   *item = lfirst(lc);
+
+			if (IsA(item, RangeTblRef) &&
+				((RangeTblRef *) item)->rtindex == query->resultRelation)
+				return query->resultRelation == 1;
+		}
+		return false;
+	}
 	return true;
 }
 
@@ -624,18 +780,30 @@ AppendFromItem(DeparseContext *context, StringInfo buf, Node *node)
 	}
 }
 
-/* AppendFromClause prints " FROM " and the FROM items */
+/*
+ * AppendFromClause prints the keyword (" FROM ", " USING ") and the FROM
+ * items, but for the target of an UPDATE or DELETE (printed before); for
+ * those it prints nothing when there is no other item.
+ */
 static void
-AppendFromClause(DeparseContext *context, StringInfo buf)
+AppendFromClause(DeparseContext *context, StringInfo buf, const char *keyword)
 {
 	ListCell   *lc;
+	bool		first = true;
+	Index		target = context->query->commandType == CMD_SELECT ||
+		context->query->commandType == CMD_INSERT ? 0 :
+		context->query->resultRelation;
 
-	appendStringInfoString(buf, " FROM ");
 	foreach(lc, context->query->jointree->fromlist)
 	{
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoString(buf, ", ");
-		AppendFromItem(context, buf, lfirst(lc));
+		Node	   *item = lfirst(lc);
+
+		if (target > 0 && IsA(item, RangeTblRef) &&
+			((RangeTblRef *) item)->rtindex == target)
+			continue;
+		appendStringInfoString(buf, first ? keyword : ", ");
+		AppendFromItem(context, buf, item);
+		first = false;
 	}
 }
 
@@ -677,8 +845,6 @@ DeparseShardQuery(Query *query)
 {
 	DeparseContext context;
 	StringInfoData buf;
-	ListCell   *lc;
-	bool		first = true;
 
 	Assert(QueryIsDeparsable(query));
 	InitDeparseContext(&context, query);
@@ -702,7 +868,7 @@ DeparseShardQuery(Query *query)
 					appendStringInfoString(&buf, "DISTINCT ");
 			}
 			AppendTargetList(&context, &buf, query->targetList);
-			AppendFromClause(&context, &buf);
+			AppendFromClause(&context, &buf, " FROM ");
 			AppendSelectTail(&context, &buf);
 			break;
 
@@ -713,29 +879,18 @@ DeparseShardQuery(Query *query)
 			AppendInsertColumns(&context, &buf);
 			appendStringInfoString(&buf, " SELECT ");
 			AppendTargetList(&context, &buf, query->targetList);
-			AppendFromClause(&context, &buf);
+			AppendFromClause(&context, &buf, " FROM ");
 			AppendWhere(&context, &buf);
+			AppendOnConflict(&context, &buf);
+			AppendReturning(&context, &buf);
 			break;
 
 		case CMD_UPDATE:
 			appendStringInfoString(&buf, "UPDATE ONLY ");
 			AppendRelation(&context, &buf, 1);
 			appendStringInfo(&buf, " %s SET ", RelationAlias(&context, 1));
-			foreach(lc, query->targetList)
-			{
-				TargetEntry *tle = lfirst(lc);
-
-				if (tle->resjunk)
-					continue;
-				if (!first)
-					appendStringInfoString(&buf, ", ");
-				appendStringInfo(&buf, "%s = %s",
-								 quote_identifier(get_attname(context.rte->relid,
-															  tle->resno,
-															  false)),
-								 DeparseExpr(&context, (Node *) tle->expr));
-				first = false;
-			}
+			AppendSetList(&context, &buf, query->targetList);
+			AppendFromClause(&context, &buf, " FROM ");
 			AppendWhere(&context, &buf);
 			AppendReturning(&context, &buf);
 			break;
@@ -744,6 +899,7 @@ DeparseShardQuery(Query *query)
 			appendStringInfoString(&buf, "DELETE FROM ONLY ");
 			AppendRelation(&context, &buf, 1);
 			appendStringInfo(&buf, " %s", RelationAlias(&context, 1));
+			AppendFromClause(&context, &buf, " USING ");
 			AppendWhere(&context, &buf);
 			AppendReturning(&context, &buf);
 			break;
@@ -817,6 +973,7 @@ DeparseShardInsert(Query *query, const char *shardName, int rowCount,
 			appendStringInfo(&buf, column == 0 ? "$%d" : ", $%d", param++);
 		appendStringInfoChar(&buf, ')');
 	}
+	AppendOnConflict(&context, &buf);
 	AppendReturning(&context, &buf);
 	return buf.data;
 }

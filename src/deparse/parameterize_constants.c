@@ -164,10 +164,44 @@ ParameterizeMutator(Node *node, ParameterizeContext *context)
 		}
 		return (Node *) func;
 	}
+	if (IsA(node, OnConflictExpr))
+	{
+		/*
+		 * The conflict target must match the unique index's columns,
+		 * expressions and predicate as written: only the DO UPDATE part
+		 * takes parameters.
+		 */
+		OnConflictExpr *onConflict = (OnConflictExpr *) copyObject(node);
+
+		onConflict->onConflictSet = (List *)
+			ParameterizeMutator((Node *) onConflict->onConflictSet, context);
+		onConflict->onConflictWhere =
+			ParameterizeMutator(onConflict->onConflictWhere, context);
+		return (Node *) onConflict;
+	}
 	if (IsA(node, Query))
 		return (Node *) query_tree_mutator((Query *) node, ParameterizeMutator,
 										   context, 0);
 	return expression_tree_mutator(node, ParameterizeMutator, context);
+}
+
+/*
+ * ParameterizeExpression does what ParameterizeQuery does for any
+ * expression, clause or query.
+ */
+Node *
+ParameterizeExpression(Node *node, int firstParamId, bool withConstants,
+					   List **values)
+{
+	ParameterizeContext context;
+	Node	   *result;
+
+	context.nextParamId = firstParamId;
+	context.constants = withConstants;
+	context.values = NIL;
+	result = ParameterizeMutator(node, &context);
+	*values = context.values;
+	return result;
 }
 
 /*
@@ -179,13 +213,6 @@ Query *
 ParameterizeQuery(Query *query, int firstParamId, bool withConstants,
 				  List **values)
 {
-	ParameterizeContext context;
-	Query	   *result;
-
-	context.nextParamId = firstParamId;
-	context.constants = withConstants;
-	context.values = NIL;
-	result = query_tree_mutator(query, ParameterizeMutator, &context, 0);
-	*values = context.values;
-	return result;
+	return (Query *) ParameterizeExpression((Node *) query, firstParamId,
+											withConstants, values);
 }

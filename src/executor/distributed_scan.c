@@ -152,7 +152,8 @@ BuildRemoteParams(DistributedPlan *plan, EState *estate)
 	ParamListInfo paramList = estate->es_param_list_info;
 	ExprContext *econtext = GetPerTupleExprContext(estate);
 	RemoteParams *params;
-	int			userParams = MaxExternParamId((Node *) plan->query);
+	int			userParams = plan->valueParams != NIL ?
+		plan->firstValueParam - 1 : MaxExternParamId((Node *) plan->query);
 	int			count = userParams;
 	int			nestLevel;
 	int			i;
@@ -457,6 +458,11 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 	int			nestLevel;
 	int			shardIndex;
 
+	/* ON CONFLICT DO UPDATE's parameters come first, then the rows */
+	RemoteParams *prefixParams = query->onConflict ?
+		BuildRemoteParams(plan, estate) : NULL;
+	int			prefixCount = prefixParams ? prefixParams->count : 0;
+
 	foreach(lc, query->targetList)
 	{
 		TargetEntry *tle = lfirst(lc);
@@ -528,19 +534,25 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 			ListCell   *tlc;
 			int			i;
 
-			params->count = taskRows * columnCount;
+			params->count = prefixCount + taskRows * columnCount;
 			params->types = palloc(sizeof(Oid) * Max(params->count, 1));
 			params->values = palloc(sizeof(char *) * Max(params->count, 1));
-			for (i = 0; i < params->count; i++)
+			for (i = 0; i < prefixCount; i++)
 			{
-				params->types[i] = list_nth_oid(columnTypes, i % columnCount);
-				params->values[i] = list_nth(shard->values,
-											 firstRow * columnCount + i);
+				params->types[i] = prefixParams->types[i];
+				params->values[i] = prefixParams->values[i];
+			}
+			for (i = 0; i < taskRows * columnCount; i++)
+			{
+				params->types[prefixCount + i] =
+					list_nth_oid(columnTypes, i % columnCount);
+				params->values[prefixCount + i] =
+					list_nth(shard->values, firstRow * columnCount + i);
 			}
 			shardTasks = ShardTasks(entry, shardIndex,
 									DeparseShardInsert(query,
 													   entry->shards[shardIndex].shardName,
-													   taskRows, 1),
+													   taskRows, prefixCount + 1),
 									params->count > 0 ? params : NULL,
 									taskRows == 1, true);
 			foreach(tlc, shardTasks)
@@ -629,8 +641,13 @@ DistributedScanNext(ScanState *node)
 											   state->plan->isWrite,
 											   state->plan->expectsRows,
 											   slot->tts_tupleDescriptor);
+		/*
+		 * With ON CONFLICT a shard may return fewer rows than it was sent,
+		 * and which ones is unknown: rows then come shard by shard.
+		 */
 		if (state->plan->kind == DIST_PLAN_INSERT_VALUES &&
-			state->plan->expectsRows && list_length(state->tasks) > 1)
+			state->plan->expectsRows && list_length(state->tasks) > 1 &&
+			state->plan->query->onConflict == NULL)
 		{
 			ListCell   *lc;
 			int			rowCount = 0;

@@ -307,7 +307,8 @@ FindDefaultColocationGroup(int32 shardCount, Oid distType,
 /*
  * DistTablesWithValue returns, in oid order, the tables whose
  * distdb.dist_table row has the given value (of a pass-by-value type) in
- * column attnum.  The catalog is small, so it is scanned whole.
+ * column attnum, or every table when attnum is InvalidAttrNumber.  The
+ * catalog is small, so it is scanned whole.
  */
 static List *
 DistTablesWithValue(AttrNumber attnum, Datum value)
@@ -319,7 +320,8 @@ DistTablesWithValue(AttrNumber attnum, Datum value)
 	BeginCatalogScan(&state, "dist_table", "dist_table_pkey", 0, NULL);
 	while (HeapTupleIsValid(tuple = systable_getnext(state.scan)))
 	{
-		if (CatalogAttr(&state, tuple, attnum) == value)
+		if (attnum == InvalidAttrNumber ||
+			CatalogAttr(&state, tuple, attnum) == value)
 			tables = lappend_oid(tables,
 								 DatumGetObjectId(CatalogAttr(&state, tuple,
 															  Anum_dist_table_logicalrelid)));
@@ -348,6 +350,16 @@ ReferenceTableList(void)
 {
 	return DistTablesWithValue(Anum_dist_table_distmethod,
 							   CharGetDatum(DISTRIBUTE_BY_REFERENCE));
+}
+
+/*
+ * AllDistributedTables returns the oids of every distributed and reference
+ * table, in oid order.
+ */
+List *
+AllDistributedTables(void)
+{
+	return DistTablesWithValue(InvalidAttrNumber, (Datum) 0);
 }
 
 /*

@@ -26,6 +26,7 @@
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/memutils.h"
 
 #include "distdb/distdb.h"
@@ -409,7 +410,9 @@ LookupNode(int32 nodeId, bool missingOk)
 void
 InvalidateDistTableCache(Oid relid)
 {
-	CacheInvalidateRelcacheByRelid(relid);
+	/* a dropped table's entry went with the DROP's own invalidation */
+	if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		CacheInvalidateRelcacheByRelid(relid);
 }
 
 /*

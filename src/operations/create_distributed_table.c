@@ -52,6 +52,7 @@
 #include "utils/typcache.h"
 
 #include "distdb/connection_cache.h"
+#include "distdb/create_distributed_table.h"
 #include "distdb/ddl_propagation.h"
 #include "distdb/distdb.h"
 #include "distdb/metadata_cache.h"
@@ -60,8 +61,6 @@
 #include "distdb/remote_command.h"
 #include "distdb/shard_ddl.h"
 
-/* the largest shard count create_distributed_table accepts */
-#define MAX_SHARD_COUNT 64000
 
 PG_FUNCTION_INFO_V1(create_distributed_table);
 PG_FUNCTION_INFO_V1(create_reference_table);
@@ -98,11 +97,9 @@ typedef struct PlannedShard
 
 static Relation OpenTableToDistribute(Oid relid);
 static List *WorkerNodesForTable(Oid relid);
-static void EnsureTableOwner(Oid relid);
 static void EnsureNotSystemTable(Oid relid);
 static void CheckRelationCanBeDistributed(Relation rel);
 static void CheckForeignKeys(Relation rel);
-static char *FindForeignKey(Oid relid, bool referencing);
 static void CheckTriggersAndRules(Relation rel);
 static void ResolveDistributionColumn(Relation rel, const char *columnName,
 									  DistributionColumn *column);
@@ -141,10 +138,6 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	bool		shardCountGiven = !PG_ARGISNULL(2);
 	int			shardCount;
 	char	   *colocateWith;
-	Relation	rel;
-	DistributionColumn column;
-	ColocationChoice colocation;
-	List	   *nodes;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -161,6 +154,26 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	colocateWith = PG_ARGISNULL(3) ? "default" :
 		text_to_cstring(PG_GETARG_TEXT_PP(3));
 
+	DistributeTableByColumn(relid, columnName, shardCount, shardCountGiven,
+							colocateWith);
+
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * DistributeTableByColumn does the work of create_distributed_table (see
+ * there for the arguments); alter_distributed_table uses it too.
+ */
+void
+DistributeTableByColumn(Oid relid, const char *columnName, int shardCount,
+						bool shardCountGiven, const char *colocateWith)
+{
+	Relation	rel;
+	DistributionColumn column;
+	ColocationChoice colocation;
+	List	   *nodes;
+
 	rel = OpenTableToDistribute(relid);
 	ResolveDistributionColumn(rel, columnName, &column);
 	CheckUniqueIndexes(rel, &column);
@@ -168,12 +181,7 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	/* the shard DDL and the row mover open the relation themselves */
 	relation_close(rel, NoLock);
 
-	if (shardCount < 1 || shardCount > MAX_SHARD_COUNT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid shard count %d", shardCount),
-				 errdetail("The shard count must be between 1 and %d.",
-						   MAX_SHARD_COUNT)));
+	EnsureValidShardCount(shardCount);
 
 	nodes = WorkerNodesForTable(relid);
 
@@ -181,8 +189,6 @@ create_distributed_table(PG_FUNCTION_ARGS)
 					 colocateWith, &colocation);
 
 	DistributeTable(relid, DISTRIBUTE_BY_HASH, &column, &colocation, nodes);
-
-	PG_RETURN_VOID();
 }
 
 
@@ -267,10 +273,25 @@ WorkerNodesForTable(Oid relid)
 
 
 /*
+ * EnsureValidShardCount refuses shard counts out of range.
+ */
+void
+EnsureValidShardCount(int shardCount)
+{
+	if (shardCount < 1 || shardCount > MAX_SHARD_COUNT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid shard count %d", shardCount),
+				 errdetail("The shard count must be between 1 and %d.",
+						   MAX_SHARD_COUNT)));
+}
+
+
+/*
  * EnsureTableOwner raises the usual "must be owner" error unless the
  * current user owns the table.
  */
-static void
+void
 EnsureTableOwner(Oid relid)
 {
 	if (!pg_class_ownercheck(relid, GetUserId()))
@@ -409,7 +430,7 @@ CheckForeignKeys(Relation rel)
  * second case reads the whole catalog; that is fine once per call of
  * create_distributed_table.
  */
-static char *
+char *
 FindForeignKey(Oid relid, bool referencing)
 {
 	Relation	constraintRel;

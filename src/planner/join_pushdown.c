@@ -177,6 +177,153 @@ HasJoinEntries(Query *query)
 }
 
 /*
+ * RelationsJoinedOnDistributionColumns returns whether the relations of a
+ * query level's FROM clause are co-located distributed tables, each joined
+ * to the others on the distribution columns: by inner join or WHERE
+ * conditions, or by an outer join's own condition.  Then every
+ * combination of rows the FROM and WHERE clauses produce lies in shards
+ * with the same index.  With allowReferenceTables, reference tables may
+ * join in too (outer joins only as CheckJoinTree allows); the distributed
+ * ones are returned in *distributedOut.
+ */
+bool
+RelationsJoinedOnDistributionColumns(Query *query, Relids relations,
+									 bool allowReferenceTables,
+									 Relids *distributedOut)
+{
+	Index	   *parent;
+	int32		colocationId = 0;
+	Index		firstRelation = 0;	/* first distributed table */
+	Relids		distributed = NULL;
+	int			member = -1;
+	ListCell   *lc;
+
+	/* only co-located distributed tables (and reference tables if allowed) */
+	while ((member = bms_next_member(relations, member)) >= 0)
+	{
+		RangeTblEntry *rte = rt_fetch(member, query->rtable);
+		DistTableCacheEntry *entry;
+
+		if (rte->rtekind != RTE_RELATION || rte->tablesample != NULL ||
+			rte->securityQuals != NIL)
+			return false;
+		entry = LookupDistTable(rte->relid);
+		if (entry == NULL)
+			return false;
+		if (IsReferenceTableEntry(entry))
+		{
+			if (!allowReferenceTables)
+				return false;
+			continue;
+		}
+		distributed = bms_add_member(distributed, member);
+		if (firstRelation == 0)
+		{
+			firstRelation = member;
+			colocationId = entry->colocationId;
+		}
+		else if (entry->colocationId != colocationId)
+			return false;
+	}
+
+	/* every distributed table joined to the others on the distribution columns */
+	parent = palloc(sizeof(Index) * (list_length(query->rtable) + 1));
+	for (member = 0; member <= list_length(query->rtable); member++)
+		parent[member] = member;
+	foreach(lc, query->jointree->fromlist)
+	{
+		if (!CheckJoinTree(query, lfirst(lc), relations, distributed, parent))
+			return false;
+	}
+	if (query->jointree->quals != NULL)
+		AddEquiJoins(query, relations, parent,
+					 make_ands_implicit((Expr *) query->jointree->quals),
+					 NULL, NULL);
+	member = -1;
+	while ((member = bms_next_member(distributed, member)) >= 0)
+	{
+		if (FindRoot(parent, member) != FindRoot(parent, firstRelation))
+			return false;
+	}
+	if (distributedOut != NULL)
+		*distributedOut = distributed;
+	return true;
+}
+
+/*
+ * PruneColocatedShards returns the shard indexes a join of co-located
+ * relations (see RelationsJoinedOnDistributionColumns) must run on, given
+ * AND-ed conditions the shards evaluate: a condition pinning any table's
+ * distribution value pins the shard index of all.  When a value decided
+ * at execution pins it, *pruneValue is set and the list is empty.
+ */
+List *
+PruneColocatedShards(Query *query, Relids relations, List *conditions,
+					 ParamListInfo boundParams, Expr **pruneValue)
+{
+	DistTableCacheEntry *firstEntry;
+	Bitmapset  *shardSet = NULL;
+	bool		pinned = false;
+	List	   *shardIndexes = NIL;
+	int			member = -1;
+	ListCell   *lc;
+
+	*pruneValue = NULL;
+
+	/* reference tables alone: their one shard */
+	if (bms_is_empty(relations))
+		return list_make1_int(0);
+	firstEntry = LookupDistTable(rt_fetch(bms_next_member(relations, -1),
+										  query->rtable)->relid);
+	while ((member = bms_next_member(relations, member)) >= 0)
+	{
+		List	   *ownConditions = NIL;
+		PruningResult pruning;
+
+		foreach(lc, conditions)
+		{
+			if (bms_equal(pull_varnos(NULL, lfirst(lc)),
+						  bms_make_singleton(member)))
+			{
+				Node	   *condition = copyObject(lfirst(lc));
+
+				ChangeVarNodes(condition, member, 1, 0);
+				ownConditions = lappend(ownConditions, condition);
+			}
+		}
+		if (ownConditions == NIL)
+			continue;
+		pruning = PruneShards(LookupDistTable(rt_fetch(member,
+													   query->rtable)->relid),
+							  ownConditions, boundParams);
+		if (pruning.pruneValue != NULL)
+		{
+			*pruneValue = pruning.pruneValue;
+			continue;
+		}
+		if (list_length(pruning.shardIndexes) < firstEntry->shardCount)
+		{
+			Bitmapset  *these = NULL;
+
+			foreach(lc, pruning.shardIndexes)
+				these = bms_add_member(these, lfirst_int(lc));
+			shardSet = pinned ? bms_intersect(shardSet, these) : these;
+			pinned = true;
+		}
+	}
+	if (pinned)
+	{
+		member = -1;
+		while ((member = bms_next_member(shardSet, member)) >= 0)
+			shardIndexes = lappend_int(shardIndexes, member);
+		*pruneValue = NULL;
+	}
+	else if (*pruneValue == NULL)
+		shardIndexes = AllShardIndexes(firstEntry);
+	return shardIndexes;
+}
+
+/*
  * PushDownJoin rewrites a query level whose FROM clause is a join of
  * co-located distributed tables on their distribution columns (see the
  * file header) and returns the placeholder's plan, or NULL when the query
@@ -188,12 +335,8 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	Relids		relations = get_relids_in_jointree((Node *) query->jointree,
 												   false);
 	int			relationCount = bms_num_members(relations);
-	Index	   *parent;
-	int32		colocationId = 0;
-	Index		firstRelation = 0;	/* first distributed table */
-	Index		firstReference = 0; /* first reference table */
+	Relids		distributed = NULL;
 	Index		anchor;			/* the table whose shards the tasks follow */
-	Bitmapset  *distributed = NULL;
 	int			member = -1;
 	List	   *pushed = NIL;
 	List	   *kept = NIL;
@@ -206,66 +349,20 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	List	   *columnNames = NIL;
 	List	   *columnVars = NIL;
 	RangeTblEntry *placeholder;
-	DistTableCacheEntry *firstEntry;
-	Bitmapset  *shardSet = NULL;
-	bool		pinned = false;
-	Expr	   *pruneValue = NULL;
 	List	   *shardIndexes = NIL;
+	Expr	   *pruneValue = NULL;
 	DistributedPlan *plan;
 
 	if (relationCount < 2 || query->rowMarks != NIL ||
 		query->jointree->fromlist == NIL)
 		return NULL;
 
-	/* only co-located distributed tables and reference tables */
-	while ((member = bms_next_member(relations, member)) >= 0)
-	{
-		RangeTblEntry *rte = rt_fetch(member, query->rtable);
-		DistTableCacheEntry *entry;
-
-		if (rte->rtekind != RTE_RELATION || rte->tablesample != NULL ||
-			rte->securityQuals != NIL)
-			return NULL;
-		entry = LookupDistTable(rte->relid);
-		if (entry == NULL)
-			return NULL;
-		if (IsReferenceTableEntry(entry))
-		{
-			if (firstReference == 0)
-				firstReference = member;
-			continue;
-		}
-		distributed = bms_add_member(distributed, member);
-		if (firstRelation == 0)
-		{
-			firstRelation = member;
-			colocationId = entry->colocationId;
-		}
-		else if (entry->colocationId != colocationId)
-			return NULL;
-	}
-
-	anchor = firstRelation != 0 ? firstRelation : firstReference;
-
-	/* every distributed table joined to the others on the distribution columns */
-	parent = palloc(sizeof(Index) * (list_length(query->rtable) + 1));
-	for (member = 0; member <= list_length(query->rtable); member++)
-		parent[member] = member;
-	foreach(lc, query->jointree->fromlist)
-	{
-		if (!CheckJoinTree(query, lfirst(lc), relations, distributed, parent))
-			return NULL;
-	}
-	if (query->jointree->quals != NULL)
-		AddEquiJoins(query, relations, parent,
-					 make_ands_implicit((Expr *) query->jointree->quals),
-					 NULL, NULL);
-	member = -1;
-	while ((member = bms_next_member(distributed, member)) >= 0)
-	{
-		if (FindRoot(parent, member) != FindRoot(parent, firstRelation))
-			return NULL;
-	}
+	if (!RelationsJoinedOnDistributionColumns(query, relations, true,
+											  &distributed))
+		return NULL;
+	/* the tasks follow the shards of the first distributed table */
+	anchor = bms_next_member(bms_is_empty(distributed) ? relations : distributed,
+							 -1);
 
 	/* join alias references become references to the tables' columns */
 	if (HasJoinEntries(query))
@@ -318,53 +415,8 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	 * shards: any distributed table's pinned distribution value pins the
 	 * shard index (reference tables have only one)
 	 */
-	firstEntry = LookupDistTable(rt_fetch(anchor, query->rtable)->relid);
-	member = -1;
-	while ((member = bms_next_member(distributed, member)) >= 0)
-	{
-		List	   *ownConditions = NIL;
-		PruningResult pruning;
-
-		foreach(lc, pushed)
-		{
-			if (bms_equal(pull_varnos(NULL, lfirst(lc)),
-						  bms_make_singleton(member)))
-			{
-				Node	   *condition = copyObject(lfirst(lc));
-
-				ChangeVarNodes(condition, member, 1, 0);
-				ownConditions = lappend(ownConditions, condition);
-			}
-		}
-		if (ownConditions == NIL)
-			continue;
-		pruning = PruneShards(LookupDistTable(rt_fetch(member,
-													   query->rtable)->relid),
-							  ownConditions, boundParams);
-		if (pruning.pruneValue != NULL)
-		{
-			pruneValue = pruning.pruneValue;
-			continue;
-		}
-		if (list_length(pruning.shardIndexes) < firstEntry->shardCount)
-		{
-			Bitmapset  *these = NULL;
-
-			foreach(lc, pruning.shardIndexes)
-				these = bms_add_member(these, lfirst_int(lc));
-			shardSet = pinned ? bms_intersect(shardSet, these) : these;
-			pinned = true;
-		}
-	}
-	if (pinned)
-	{
-		member = -1;
-		while ((member = bms_next_member(shardSet, member)) >= 0)
-			shardIndexes = lappend_int(shardIndexes, member);
-		pruneValue = NULL;
-	}
-	else if (pruneValue == NULL)
-		shardIndexes = AllShardIndexes(firstEntry);
+	shardIndexes = PruneColocatedShards(query, distributed, pushed,
+										boundParams, &pruneValue);
 
 	if (!QueryIsDeparsable(workerQuery))
 	{

@@ -28,6 +28,7 @@
 #include "jit/jit.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planner.h"
@@ -48,6 +49,9 @@
 typedef struct PullUpState
 {
 	List	   *plans;			/* DistributedPlan *, by plan index */
+	Bitmapset  *tableScans;		/* indexes of the plans that scan one table
+								 * (their row counts are estimated from the
+								 * table's statistics) */
 	ParamListInfo boundParams;
 } PullUpState;
 
@@ -349,6 +353,7 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 	plan = MakeShipQueryPlan(rte->relid, workerQuery, pruning.shardIndexes,
 							 pruning.pruneValue, false, true);
 	plan->isRouter = false;
+	state->tableScans = bms_add_member(state->tableScans, planIndex);
 	state->plans = lappend(state->plans, plan);
 
 	/* the query reads the placeholder's columns; it takes the entry's place */
@@ -486,6 +491,22 @@ DistdbSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (planIndex < 0 || planIndex >= list_length(CurrentPullUp->plans))
 		return;
 	plan = list_nth(CurrentPullUp->plans, planIndex);
+
+	/* the table's rows, rather than the placeholder function's ROWS */
+	if (bms_is_member(planIndex, CurrentPullUp->tableScans))
+	{
+		double		tableRows = EstimateShardScanRows(root, plan);
+
+		if (tableRows >= 0)
+		{
+			rel->tuples = clamp_row_est(tableRows);
+			rel->rows = clamp_row_est(tableRows *
+									  clauselist_selectivity(root,
+															 rel->baserestrictinfo,
+															 0, JOIN_INNER,
+															 NULL));
+		}
+	}
 
 	path = makeNode(CustomPath);
 	path->path.pathtype = T_CustomScan;

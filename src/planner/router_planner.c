@@ -15,15 +15,18 @@
  */
 #include "postgres.h"
 
+#include "catalog/heap.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/planmain.h"
 #include "optimizer/prep.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
+#include "catalog/pg_constraint.h"
 
 #include "distdb/deparse.h"
 #include "distdb/distributed_scan.h"
@@ -208,6 +211,20 @@ BuildDirectPlannedStmt(Query *parse, DistributedPlan *plan, List *outputList,
 }
 
 /*
+ * IsColumnOf: whether an expression is the column attnum of
+ * range table entry varno (perhaps relabelled), at the current level.
+ */
+static bool
+IsColumnOf(Node *expr, Index varno, AttrNumber attnum)
+{
+	while (expr != NULL && IsA(expr, RelabelType))
+		expr = (Node *) ((RelabelType *) expr)->arg;
+	return expr != NULL && IsA(expr, Var) && ((Var *) expr)->varno == varno &&
+		((Var *) expr)->varattno == attnum &&
+		((Var *) expr)->varlevelsup == 0;
+}
+
+/*
  * WhereConjuncts returns the statement's WHERE clause as a list of AND-ed
  * conditions.
  */
@@ -222,26 +239,28 @@ WhereConjuncts(Query *parse)
 }
 
 /*
- * CheckDistributionColumnUnchanged refuses an UPDATE that assigns the
- * distribution column anything but its own value: the row would have to
- * move to another shard.
+ * CheckDistributionColumnKept refuses assignments (of an UPDATE or of ON
+ * CONFLICT DO UPDATE) that give the distribution column anything but the
+ * row's own value -- the target's column, or EXCLUDED's, which is equal
+ * since the conflict target includes it: the row would have to move to
+ * another shard.
  */
 static void
-CheckDistributionColumnUnchanged(Query *parse, DistTableCacheEntry *entry)
+CheckDistributionColumnKept(List *targetList, DistTableCacheEntry *entry,
+							Index resultRelation, Index excludedRelation)
 {
 	ListCell   *lc;
 
-	foreach(lc, parse->targetList)
+	foreach(lc, targetList)
 	{
 		TargetEntry *tle = lfirst(lc);
-		Node	   *expr = (Node *) tle->expr;
 
-		if (tle->resjunk || tle->resno != entry->distAttnum)
-			continue;
-		while (IsA(expr, RelabelType))
-			expr = (Node *) ((RelabelType *) expr)->arg;
-		if (IsA(expr, Var) && ((Var *) expr)->varno == 1 &&
-			((Var *) expr)->varattno == entry->distAttnum)
+		if (tle->resjunk || tle->resno != entry->distAttnum ||
+			IsColumnOf((Node *) tle->expr, resultRelation,
+					   entry->distAttnum) ||
+			(excludedRelation > 0 &&
+			 IsColumnOf((Node *) tle->expr, excludedRelation,
+						entry->distAttnum)))
 			continue;
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -319,6 +338,78 @@ PlanReferenceTableSelect(Query *parse, int cursorOptions)
 }
 
 /*
+ * CheckOnConflict checks an INSERT's ON CONFLICT clause for a distributed
+ * table: its conflict target, when given, must include the distribution
+ * column (a conflicting row is then in the shard the new row goes to), and
+ * DO UPDATE must keep the distribution column and evaluate nothing the
+ * shards cannot (subqueries, sequences).
+ */
+static void
+CheckOnConflict(Query *parse, DistTableCacheEntry *entry)
+{
+	OnConflictExpr *onConflict = parse->onConflict;
+	const char *distColumn;
+	bool		targetsDistColumn = false;
+	ListCell   *lc;
+
+	if (onConflict == NULL)
+		return;
+
+	/*
+	 * Every copy of a reference table holds every row: any conflict target
+	 * works, but each copy must compute the same update.
+	 */
+	if (IsReferenceTableEntry(entry))
+	{
+		if (contain_volatile_functions((Node *) onConflict))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot call volatile functions in ON CONFLICT on reference table \"%s\"",
+							get_rel_name(entry->relid)),
+					 errdetail("Each copy of the table would compute its own values.")));
+		return;
+	}
+
+	distColumn = get_attname(entry->relid, entry->distAttnum, false);
+	foreach(lc, onConflict->arbiterElems)
+	{
+		InferenceElem *elem = lfirst(lc);
+
+		if (IsColumnOf(elem->expr, parse->resultRelation, entry->distAttnum))
+			targetsDistColumn = true;
+	}
+	if (OidIsValid(onConflict->constraint))
+	{
+		Bitmapset  *columns = NULL;
+		Oid			indexId = InvalidOid;
+
+		columns = get_relation_constraint_attnos(entry->relid,
+												 get_constraint_name(onConflict->constraint),
+												 false, &indexId);
+		targetsDistColumn = bms_is_member(entry->distAttnum -
+										  FirstLowInvalidHeapAttributeNumber,
+										  columns);
+	}
+	if ((onConflict->arbiterElems != NIL ||
+		 OidIsValid(onConflict->constraint)) && !targetsDistColumn)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot use ON CONFLICT on distributed table \"%s\" without the distribution column \"%s\" in the conflict target",
+						get_rel_name(entry->relid), distColumn),
+				 errdetail("Conflicts are detected in each shard, so the conflict target must include the distribution column.")));
+	if (onConflict->action != ONCONFLICT_UPDATE)
+		return;
+
+	CheckDistributionColumnKept(onConflict->onConflictSet, entry,
+								parse->resultRelation, onConflict->exclRelIndex);
+	if (contain_subplans((Node *) onConflict) ||
+		ContainsSequenceFunctions((Node *) onConflict))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT DO UPDATE on a distributed table cannot use subqueries or sequence functions")));
+}
+
+/*
  * PlanShippedStatement plans a single-table SELECT, UPDATE or DELETE that
  * the shards can run whole.  For a SELECT it returns NULL when that is not
  * possible (or when the filters do not pin a single shard) and the caller
@@ -341,6 +432,18 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	if (isSelect && list_length(parse->rtable) > 1)
 		return PlanReferenceTableSelect(parse, cursorOptions);
 
+	/* UPDATE ... FROM, DELETE ... USING: see modify_pushdown.c */
+	if (!isSelect && (list_length(parse->rtable) > 1 || parse->hasSubLinks) &&
+		parse->cteList == NIL && !ContainsSequenceFunctions((Node *) parse))
+	{
+		CheckDistributionColumnKept(parse->targetList,
+									LookupDistTable(rt_fetch(1, parse->rtable)->relid),
+									parse->resultRelation, 0);
+		plan = PlanColocatedModify(parse, boundParams);
+		return BuildDirectPlannedStmt(parse, plan, parse->returningList,
+									  cursorOptions, NIL);
+	}
+
 	/* other joins go through join_pushdown.c, which checks co-location */
 	if (!QueryIsDeparsable(parse) || list_length(parse->rtable) != 1 ||
 		ContainsSequenceFunctions((Node *) parse))
@@ -351,7 +454,7 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("this form of %s on a distributed table is not supported yet",
 						parse->commandType == CMD_UPDATE ? "UPDATE" : "DELETE"),
-				 errdetail("UPDATE and DELETE on distributed tables cannot yet use FROM, USING, subqueries, CTEs, ON CONFLICT or sequence functions.")));
+				 errdetail("UPDATE and DELETE on distributed tables cannot yet use subqueries, CTEs or sequence functions.")));
 	}
 
 	rte = rt_fetch(1, parse->rtable);
@@ -361,7 +464,8 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	if (!isSelect && IsReferenceTableEntry(entry))
 		CheckReferenceTableWrite(parse, entry);
 	else if (!isSelect)
-		CheckDistributionColumnUnchanged(parse, entry);
+		CheckDistributionColumnKept(parse->targetList, entry,
+									parse->resultRelation, 0);
 
 	pruning = PruneShards(entry, WhereConjuncts(parse), boundParams);
 
@@ -471,7 +575,27 @@ PlanColocatedInsertSelect(Query *parse, RangeTblEntry *selectRte,
 		}
 		insert->targetList = lappend(insert->targetList, tle);
 	}
-	if (!distributionColumnKept || !QueryIsDeparsable(insert))
+	if (!distributionColumnKept)
+		return NULL;
+
+	/* ON CONFLICT's EXCLUDED and RETURNING come along, EXCLUDED last */
+	insert->returningList = copyObject(parse->returningList);
+	if (parse->onConflict != NULL && parse->onConflict->exclRelIndex > 0)
+	{
+		OnConflictExpr *onConflict = copyObject(parse->onConflict);
+		Index		exclRelIndex = list_length(insert->rtable) + 1;
+
+		insert->rtable = lappend(insert->rtable,
+								 copyObject(rt_fetch(onConflict->exclRelIndex,
+													 parse->rtable)));
+		ChangeVarNodes((Node *) onConflict, onConflict->exclRelIndex,
+					   exclRelIndex, 0);
+		onConflict->exclRelIndex = exclRelIndex;
+		insert->onConflict = onConflict;
+	}
+	else
+		insert->onConflict = copyObject(parse->onConflict);
+	if (!QueryIsDeparsable(insert))
 		return NULL;
 
 	/* the source's conditions prune the shards of both */
@@ -485,7 +609,8 @@ PlanColocatedInsertSelect(Query *parse, RangeTblEntry *selectRte,
 		pruning = PruneShards(source, conditions, boundParams);
 	}
 	return MakeShipQueryPlan(target->relid, insert, pruning.shardIndexes,
-							 pruning.pruneValue, true, false);
+							 pruning.pruneValue, true,
+							 insert->returningList != NIL);
 }
 
 /*
@@ -504,10 +629,9 @@ PlanDistributedInsert(Query *parse, int cursorOptions,
 	ListCell   *lc;
 	PlannedStmt *result;
 
-	if (parse->onConflict != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("INSERT ... ON CONFLICT into a distributed table is not supported yet")));
+	DistTableCacheEntry *entry = LookupDistTable(rt_fetch(1, parse->rtable)->relid);
+	Index		exclRelIndex = parse->onConflict ? parse->onConflict->exclRelIndex : 0;
+
 	if (parse->cteList != NIL || parse->hasSubLinks ||
 		parse->hasModifyingCTE)
 		ereport(ERROR,
@@ -516,12 +640,14 @@ PlanDistributedInsert(Query *parse, int cursorOptions,
 	if (parse->resultRelation != 1)
 		elog(ERROR, "unexpected result relation %d in INSERT",
 			 parse->resultRelation);
+	CheckOnConflict(parse, entry);
 
 	foreach(lc, parse->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);
 
-		if (foreach_current_index(lc) == 0 || rte->rtekind == RTE_VALUES)
+		if (foreach_current_index(lc) == 0 || rte->rtekind == RTE_VALUES ||
+			foreach_current_index(lc) + 1 == exclRelIndex)
 			continue;
 		if (rte->rtekind == RTE_SUBQUERY && selectRte == NULL)
 			selectRte = rte;
@@ -537,6 +663,20 @@ PlanDistributedInsert(Query *parse, int cursorOptions,
 	plan->expectsRows = (parse->returningList != NIL);
 	plan->isRouter = false;
 
+	/*
+	 * DO UPDATE runs on the shards; the values in it the coordinator decides
+	 * (now(), the statement's parameters) are sent as parameters, numbered
+	 * before the rows' values.
+	 */
+	if (parse->onConflict != NULL)
+	{
+		plan->firstValueParam = MaxExternParamId((Node *) parse) + 1;
+		plan->query->onConflict = (OnConflictExpr *)
+			ParameterizeExpression((Node *) plan->query->onConflict,
+								   plan->firstValueParam, false,
+								   &plan->valueParams);
+	}
+
 	if (selectRte != NULL)
 	{
 		/*
@@ -545,17 +685,18 @@ PlanDistributedInsert(Query *parse, int cursorOptions,
 		 */
 		DistributedPlan *colocatedPlan;
 
-		if (parse->returningList != NIL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("INSERT ... SELECT ... RETURNING into a distributed table is not supported yet")));
-
 		colocatedPlan = PlanColocatedInsertSelect(parse, selectRte,
 												  boundParams);
 		if (colocatedPlan != NULL)
-			return BuildDirectPlannedStmt(parse, colocatedPlan, NIL,
+			return BuildDirectPlannedStmt(parse, colocatedPlan,
+										  parse->returningList,
 										  cursorOptions,
 										  copyObject(selectRte->subquery->rtable));
+		if (parse->returningList != NIL || parse->onConflict != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("INSERT ... SELECT with %s into a distributed table is supported only from a co-located table keeping the distribution column",
+							parse->onConflict ? "ON CONFLICT" : "RETURNING")));
 		plan->kind = DIST_PLAN_INSERT_SELECT;
 		plan->selectPlan = planner(copyObject(selectRte->subquery), NULL, 0,
 								   boundParams);
