@@ -242,6 +242,36 @@ DROP INDEX countries_name_key;
 INSERT INTO countries VALUES ('zz', 'Brazil', 3);
 DELETE FROM countries WHERE code = 'zz';
 
+-- ALTER TABLE reaches every copy
+ALTER TABLE countries ADD COLUMN population bigint DEFAULT 0;
+ALTER TABLE countries_local ADD COLUMN population bigint DEFAULT 0;
+ALTER TABLE countries ALTER COLUMN name SET DEFAULT 'unknown';
+SELECT check_shards('countries');
+SELECT check_query('SELECT * FROM countries ORDER BY code');
+
+-- ON CONFLICT on a reference table: any conflict target, on every copy
+INSERT INTO countries (code, name) VALUES ('fr', 'France'), ('it', 'Italy')
+ON CONFLICT (code) DO UPDATE SET population = countries.population + 1;
+ALTER TABLE countries_local ADD PRIMARY KEY (code);
+INSERT INTO countries_local (code, name) VALUES ('fr', 'France'), ('it', 'Italy')
+ON CONFLICT (code) DO UPDATE SET population = countries_local.population + 1;
+INSERT INTO countries (code, name) VALUES ('mx', 'Mexico'), ('it', 'Italia')
+ON CONFLICT DO NOTHING RETURNING *;
+INSERT INTO countries_local (code, name) VALUES ('mx', 'Mexico'), ('it', 'Italia')
+ON CONFLICT DO NOTHING;
+SELECT check_query('SELECT * FROM countries ORDER BY code');
+-- each copy would draw its own random value
+INSERT INTO countries (code, name) VALUES ('fr', 'France')
+ON CONFLICT (code) DO UPDATE SET population = (random() * 10)::int;
+DELETE FROM countries WHERE code = 'mx';
+DELETE FROM countries_local WHERE code = 'mx';
+
+-- UPDATE ... FROM with a reference table is refused (each copy would
+-- update the target), and alter_distributed_table does not apply
+UPDATE orders SET total = total + 1 FROM countries
+WHERE orders.country = countries.code AND countries.region = 2;
+SELECT distdb.alter_distributed_table('countries', shard_count => 4);
+
 -- TRUNCATE and DROP reach every copy
 TRUNCATE regions;
 TRUNCATE regions_local;

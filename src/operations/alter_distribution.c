@@ -107,6 +107,13 @@ alter_distributed_table(PG_FUNCTION_ARGS)
 				 errhint("Give a new shard_count or distribution_column.")));
 
 	entry = LockDistributedTable(relid, "alter");
+	if (IsReferenceTableEntry(entry))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot alter reference table \"%s\"",
+						get_rel_name(relid)),
+				 errdetail("A reference table has one shard with a copy on every node."),
+				 errhint("Use undistribute_table() and then create_distributed_table().")));
 
 	/* check the new distribution before any row moves */
 	shardCount = PG_ARGISNULL(1) ? entry->shardCount : PG_GETARG_INT32(1);
