@@ -112,30 +112,53 @@ sub nothing_left_behind
 
 my $deadlock = qr/ERROR:  40P01: canceling the transaction since it was involved in a distributed deadlock/;
 
+# Each session i runs "BEGIN; $first->[i]", then each in turn is sent
+# $second->[i] without waiting, after which it blocks on node
+# $blocks_on->[i] (checked before the next one is sent; undef: the last
+# one, which closes the cycle).  Waits for the deadlock error and returns
+# the index of the session that got it (its stderr is cleared); session i
+# prints "s<i> updated" once its second statement is done.
+sub cycle
+{
+	my ($sessions, $first, $second, $blocks_on) = @_;
+	my $start;
+	for my $i (0 .. $#$sessions)
+	{
+		$sessions->[$i]->query_safe("BEGIN; $first->[$i]");
+	}
+	for my $i (0 .. $#$sessions)
+	{
+		send_sql($sessions->[$i], "$second->[$i]\n\\echo s$i updated");
+		wait_for_lock_waits($blocks_on->[$i], 1) if defined $blocks_on->[$i];
+	}
+	$start = time();
+	my $victim = wait_for_output($deadlock, @$sessions);
+	note sprintf('deadlock broken %.1f s after it formed (interval 500ms)',
+		time() - $start);
+	$sessions->[$victim]->{stderr} = '';
+	return $victim;
+}
+
+sub update
+{
+	my ($id, $delta) = @_;
+	return "UPDATE accounts SET balance = balance + $delta WHERE id = $id;";
+}
+
 # 1. two transactions, rows on two workers locked in opposite order
 {
 	my ($a, $b) = ($ids1[0], $ids2[0]);
-	my $s1 = session();
-	my $s2 = session();
-	$s1->query_safe("BEGIN; UPDATE accounts SET balance = balance - 10 WHERE id = $a;");
-	$s2->query_safe("BEGIN; UPDATE accounts SET balance = balance - 20 WHERE id = $b;");
-	send_sql($s1, "UPDATE accounts SET balance = balance + 10 WHERE id = $b;\n\\echo s1 updated");
-	wait_for_lock_waits($worker2, 1);
-	send_sql($s2, "UPDATE accounts SET balance = balance + 20 WHERE id = $a;\n\\echo s2 updated");
-	my $start = time();
-
-	my $victim = wait_for_output($deadlock, $s1, $s2);
-	note sprintf('deadlock broken %.1f s after it formed (interval 500ms)',
-		time() - $start);
+	my ($s1, $s2) = (session(), session());
+	my $victim = cycle([ $s1, $s2 ], [ update($a, -10), update($b, -20) ],
+		[ update($b, 10), update($a, 20) ], [ $worker2, undef ]);
 	is($victim, 1, 'the younger transaction is cancelled with a deadlock error');
-	wait_for_output(qr/s1 updated/, $s1);
+	wait_for_output(qr/s0 updated/, $s1);
 	unlike($s1->{stderr}, qr/ERROR/, 'the older transaction goes on');
 	$s1->query_safe('COMMIT');
-	$s2->query('ROLLBACK');
+	$s2->query_safe('ROLLBACK');
 	is(balance($a) . ',' . balance($b), '990,1010',
 		'the older transaction committed, the younger left nothing');
-	$s1->quit;
-	$s2->quit;
+	$_->quit for ($s1, $s2);
 	nothing_left_behind('two workers');
 }
 
@@ -143,53 +166,37 @@ my $deadlock = qr/ERROR:  40P01: canceling the transaction since it was involved
 # waits there, and is interrupted in that lock wait
 {
 	my $a = $ids1[1];
-	my $s1 = session();
-	my $s2 = session();
-	$s1->query_safe('BEGIN; UPDATE local_counters SET value = value + 1 WHERE id = 1;');
-	$s2->query_safe("BEGIN; UPDATE accounts SET balance = balance - 5 WHERE id = $a;");
-	send_sql($s1, "UPDATE accounts SET balance = balance + 5 WHERE id = $a;\n\\echo s1 updated");
-	wait_for_lock_waits($worker1, 1);
-	send_sql($s2, "UPDATE local_counters SET value = value + 100 WHERE id = 1;\n\\echo s2 updated");
-
-	my $victim = wait_for_output($deadlock, $s1, $s2);
+	my $counter = 'UPDATE local_counters SET value = value + %d WHERE id = 1;';
+	my ($s1, $s2) = (session(), session());
+	my $victim = cycle([ $s1, $s2 ], [ sprintf($counter, 1), update($a, -5) ],
+		[ update($a, 5), sprintf($counter, 100) ], [ $worker1, undef ]);
 	is($victim, 1, 'the transaction waiting on the coordinator is cancelled');
-	wait_for_output(qr/s1 updated/, $s1);
+	wait_for_output(qr/s0 updated/, $s1);
 	$s1->query_safe('COMMIT');
-	$s2->query('ROLLBACK');
+	$s2->query_safe('ROLLBACK');
 	is(balance($a), '1005', 'the older transaction committed');
 	$total += 5;
 	is($coordinator->safe_psql('postgres',
 		'SELECT value FROM local_counters WHERE id = 1'), '1',
 		'the younger left nothing on the coordinator');
-	$s1->quit;
-	$s2->quit;
+	$_->quit for ($s1, $s2);
 	nothing_left_behind('coordinator lock');
 }
 
 # 3. three transactions in a cycle over both workers: one is cancelled, the
 # other two finish
 {
-	my ($a, $b, $c) = ($ids1[2], $ids2[1], $ids1[3]);
+	my @rows = ($ids1[2], $ids2[1], $ids1[3]);
 	my @s = (session(), session(), session());
-	my @rows = ($a, $b, $c);
-	for my $i (0 .. 2)
-	{
-		$s[$i]->query_safe("BEGIN; UPDATE accounts SET balance = balance - 1 WHERE id = $rows[$i];");
-	}
-	for my $i (0 .. 2)
-	{
-		my $next = $rows[ ($i + 1) % 3 ];
-		send_sql($s[$i], "UPDATE accounts SET balance = balance + 1 WHERE id = $next;\n\\echo s$i updated");
-		# s0 waits on worker 2, s1 on worker 1
-		wait_for_lock_waits($i == 0 ? $worker2 : $worker1, 1) if $i < 2;
-	}
-	my $victim = wait_for_output($deadlock, @s);
+	my $victim = cycle(\@s, [ map { update($_, -1) } @rows ],
+		[ map { update($rows[ ($_ + 1) % 3 ], 1) } 0 .. 2 ],
+		[ $worker2, $worker1, undef ]);
 	is($victim, 2, 'the youngest of three transactions is cancelled');
 	wait_for_output(qr/s1 updated/, $s[1]);
 	$s[1]->query_safe('COMMIT');
 	wait_for_output(qr/s0 updated/, $s[0]);
 	$s[0]->query_safe('COMMIT');
-	$s[2]->query('ROLLBACK');
+	$s[2]->query_safe('ROLLBACK');
 	$_->quit for @s;
 	is(join(',', map { balance($_) } @rows), '999,1000,1001',
 		'the two others committed, the youngest left nothing');
@@ -200,26 +207,19 @@ my $deadlock = qr/ERROR:  40P01: canceling the transaction since it was involved
 # so the cycle is broken and it can still commit what it did before
 {
 	my ($a, $b) = ($ids1[4], $ids2[2]);
-	my $s1 = session();
-	my $s2 = session();
-	$s1->query_safe("BEGIN; UPDATE accounts SET balance = balance - 3 WHERE id = $a;");
-	$s2->query_safe("BEGIN; UPDATE accounts SET balance = balance - 7 WHERE id = $b; SAVEPOINT before_a;");
-	send_sql($s1, "UPDATE accounts SET balance = balance + 3 WHERE id = $b;\n\\echo s1 updated");
-	wait_for_lock_waits($worker2, 1);
-	send_sql($s2, "UPDATE accounts SET balance = balance + 7 WHERE id = $a;\n\\echo s2 updated");
-
-	my $victim = wait_for_output($deadlock, $s1, $s2);
+	my ($s1, $s2) = (session(), session());
+	my $victim = cycle([ $s1, $s2 ],
+		[ update($a, -3), update($b, -7) . ' SAVEPOINT before_a;' ],
+		[ update($b, 3), update($a, 7) ], [ $worker2, undef ]);
 	is($victim, 1, 'a transaction waiting in a savepoint is cancelled');
-	$s2->{stderr} = '';
 	$s2->query_safe('ROLLBACK TO SAVEPOINT before_a');
 	$s2->query_safe('COMMIT');
-	wait_for_output(qr/s1 updated/, $s1);
+	wait_for_output(qr/s0 updated/, $s1);
 	$s1->query_safe('COMMIT');
 	is(balance($a) . ',' . balance($b), '997,996',
 		'both committed what was not rolled back');
 	$total -= 7;
-	$s1->quit;
-	$s2->quit;
+	$_->quit for ($s1, $s2);
 	nothing_left_behind('savepoint');
 }
 
