@@ -74,9 +74,6 @@ main() {
 	: | bench_load_distdb
 	PGOPTIONS="$pgoptions" run_pgbench coordinator -i -q -s "$SCALE" >/dev/null 2>&1 ||
 		distdb_die "pgbench -i on the coordinator failed"
-	# XXX: one session per table: distributing a second table in the
-	# session that distributed pgbench_accounts crashed the coordinator
-	# (segfault in the parser called from NextShardId) when this was written.
 	local table column
 	for table in accounts:aid branches:bid tellers:tid history:aid; do
 		column="${table#*:}"
