@@ -272,6 +272,23 @@ UPDATE orders SET total = total + 1 FROM countries
 WHERE orders.country = countries.code AND countries.region = 2;
 SELECT distdb.alter_distributed_table('countries', shard_count => 4);
 
+-- a foreign key from a distributed table to a reference table: each shard
+-- references the copy on its node; TRUNCATE ... CASCADE follows it
+CREATE TABLE kinds (id int PRIMARY KEY, label text);
+SELECT distdb.create_reference_table('kinds');
+INSERT INTO kinds VALUES (1, 'one'), (2, 'two');
+CREATE TABLE things (id int, kind int);
+SELECT distdb.create_distributed_table('things', 'id', 4);
+ALTER TABLE things ADD CONSTRAINT things_kind_fk FOREIGN KEY (kind) REFERENCES kinds (id);
+SELECT check_shards('things');
+INSERT INTO things VALUES (1, 1), (2, 2), (3, 1);
+\set VERBOSITY sqlstate
+INSERT INTO things VALUES (4, 3);
+\set VERBOSITY default
+TRUNCATE kinds CASCADE;
+SELECT (SELECT count(*) FROM kinds) AS kinds, (SELECT count(*) FROM things) AS things;
+DROP TABLE things, kinds;
+
 -- TRUNCATE and DROP reach every copy
 TRUNCATE regions;
 TRUNCATE regions_local;
