@@ -46,6 +46,9 @@ static void EndCatalogWrite(CatalogWriteState *state);
 static void ExecuteCatalogStatement(const char *sql, int nargs, Oid *argTypes,
 									Datum *values, int expectedResult);
 static Datum FirstResultValue(bool *isNull);
+static Datum RunCatalogStatement(const char *sql, int nargs, Oid *argTypes,
+								 Datum *values, int expectedResult,
+								 bool *isNull);
 
 
 /*
@@ -131,6 +134,27 @@ ExecuteCatalogStatement(const char *sql, int nargs, Oid *argTypes,
 
 
 /*
+ * RunCatalogStatement runs one catalog statement on its own, between
+ * BeginCatalogWrite and EndCatalogWrite, and, when isNull is given,
+ * returns the first column of its first row (see FirstResultValue).
+ */
+static Datum
+RunCatalogStatement(const char *sql, int nargs, Oid *argTypes, Datum *values,
+					int expectedResult, bool *isNull)
+{
+	CatalogWriteState state;
+	Datum		result = (Datum) 0;
+
+	BeginCatalogWrite(&state);
+	ExecuteCatalogStatement(sql, nargs, argTypes, values, expectedResult);
+	if (isNull != NULL)
+		result = FirstResultValue(isNull);
+	EndCatalogWrite(&state);
+	return result;
+}
+
+
+/*
  * FirstResultValue returns the first column of the first row returned by
  * the last statement, which must be of a pass-by-value type.
  */
@@ -161,19 +185,15 @@ InsertNodeRow(const char *nodeName, int32 nodePort)
 		"RETURNING nodeid";
 	Oid			argTypes[2] = {TEXTOID, INT4OID};
 	Datum		values[2];
-	CatalogWriteState state;
 	Datum		nodeIdDatum;
 	bool		isNull;
 
 	values[0] = CStringGetTextDatum(nodeName);
 	values[1] = Int32GetDatum(nodePort);
 
-	BeginCatalogWrite(&state);
-	ExecuteCatalogStatement(sql, 2, argTypes, values, SPI_OK_INSERT_RETURNING);
-	nodeIdDatum = FirstResultValue(&isNull);
+	nodeIdDatum = RunCatalogStatement(sql, 2, argTypes, values, SPI_OK_INSERT_RETURNING, &isNull);
 	if (isNull)
 		elog(ERROR, "could not insert node %s:%d", nodeName, nodePort);
-	EndCatalogWrite(&state);
 
 	InvalidateNodeCache();
 	CommandCounterIncrement();
@@ -226,7 +246,6 @@ InsertColocationRow(int32 shardCount, Oid distType, Oid distCollation,
 		"$1, $2, $3, $4) RETURNING colocationid";
 	Oid			argTypes[4] = {INT4OID, REGTYPEOID, OIDOID, BOOLOID};
 	Datum		values[4];
-	CatalogWriteState state;
 	Datum		idDatum;
 	bool		isNull;
 
@@ -235,12 +254,9 @@ InsertColocationRow(int32 shardCount, Oid distType, Oid distCollation,
 	values[2] = ObjectIdGetDatum(distCollation);
 	values[3] = BoolGetDatum(isDefault);
 
-	BeginCatalogWrite(&state);
-	ExecuteCatalogStatement(sql, 4, argTypes, values, SPI_OK_INSERT_RETURNING);
-	idDatum = FirstResultValue(&isNull);
+	idDatum = RunCatalogStatement(sql, 4, argTypes, values, SPI_OK_INSERT_RETURNING, &isNull);
 	if (isNull)
 		elog(ERROR, "could not insert colocation group");
-	EndCatalogWrite(&state);
 
 	CommandCounterIncrement();
 
@@ -261,16 +277,13 @@ InsertDistTableRow(Oid relid, char distMethod, AttrNumber distAttnum,
 		"VALUES ($1, $2, $3, $4)";
 	Oid			argTypes[4] = {REGCLASSOID, CHAROID, INT2OID, INT4OID};
 	Datum		values[4];
-	CatalogWriteState state;
 
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = CharGetDatum(distMethod);
 	values[2] = Int16GetDatum(distAttnum);
 	values[3] = Int32GetDatum(colocationId);
 
-	BeginCatalogWrite(&state);
-	ExecuteCatalogStatement(sql, 4, argTypes, values, SPI_OK_INSERT);
-	EndCatalogWrite(&state);
+	(void) RunCatalogStatement(sql, 4, argTypes, values, SPI_OK_INSERT, NULL);
 
 	InvalidateDistTableCache(relid);
 	CommandCounterIncrement();
@@ -285,16 +298,12 @@ NextShardId(void)
 {
 	const char *sql =
 		"SELECT pg_catalog.nextval('distdb.shard_shardid_seq'::pg_catalog.regclass)";
-	CatalogWriteState state;
 	Datum		idDatum;
 	bool		isNull;
 
-	BeginCatalogWrite(&state);
-	ExecuteCatalogStatement(sql, 0, NULL, NULL, SPI_OK_SELECT);
-	idDatum = FirstResultValue(&isNull);
+	idDatum = RunCatalogStatement(sql, 0, NULL, NULL, SPI_OK_SELECT, &isNull);
 	if (isNull)
 		elog(ERROR, "could not allocate a shard id");
-	EndCatalogWrite(&state);
 
 	return DatumGetInt64(idDatum);
 }
@@ -314,7 +323,6 @@ InsertShardRow(Oid relid, int64 shardId, int32 shardIndex,
 		"VALUES ($1, $2, $3, $4, $5)";
 	Oid			argTypes[5] = {INT8OID, REGCLASSOID, INT4OID, INT4OID, INT4OID};
 	Datum		values[5];
-	CatalogWriteState state;
 
 	values[0] = Int64GetDatum(shardId);
 	values[1] = ObjectIdGetDatum(relid);
@@ -322,9 +330,7 @@ InsertShardRow(Oid relid, int64 shardId, int32 shardIndex,
 	values[3] = Int32GetDatum(minValue);
 	values[4] = Int32GetDatum(maxValue);
 
-	BeginCatalogWrite(&state);
-	ExecuteCatalogStatement(sql, 5, argTypes, values, SPI_OK_INSERT);
-	EndCatalogWrite(&state);
+	(void) RunCatalogStatement(sql, 5, argTypes, values, SPI_OK_INSERT, NULL);
 
 	InvalidateDistTableCache(relid);
 	CommandCounterIncrement();
@@ -380,17 +386,13 @@ DeletePlacementRow(int64 shardId, int32 nodeId)
 		"RETURNING s.logicalrelid";
 	Oid			argTypes[2] = {INT8OID, INT4OID};
 	Datum		values[2];
-	CatalogWriteState state;
 	Datum		relidDatum;
 	bool		isNull;
 
 	values[0] = Int64GetDatum(shardId);
 	values[1] = Int32GetDatum(nodeId);
 
-	BeginCatalogWrite(&state);
-	ExecuteCatalogStatement(sql, 2, argTypes, values, SPI_OK_DELETE_RETURNING);
-	relidDatum = FirstResultValue(&isNull);
-	EndCatalogWrite(&state);
+	relidDatum = RunCatalogStatement(sql, 2, argTypes, values, SPI_OK_DELETE_RETURNING, &isNull);
 
 	if (isNull)
 		elog(ERROR, "shard " INT64_FORMAT " has no placement on node %d",
