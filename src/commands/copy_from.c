@@ -64,6 +64,7 @@
 
 #include "distdb/connection_cache.h"
 #include "distdb/copy_from.h"
+#include "distdb/ddl_propagation.h"
 #include "distdb/deparse.h"
 #include "distdb/metadata_cache.h"
 #include "distdb/remote_transaction.h"
@@ -357,20 +358,9 @@ static void
 OpenShardDestinations(DistributedCopyState *state, DistTableCacheEntry *entry)
 {
 	ShardCopyDestination *destinations;
-	List	   *nodeIds = NIL;
+	List	   *nodeIds = TableNodeIds(entry->relid);
 	ListCell   *cell;
 	int			shardIndex;
-
-	for (shardIndex = 0; shardIndex < entry->shardCount; shardIndex++)
-	{
-		ShardInterval *shard = &entry->shards[shardIndex];
-		int			placementIndex;
-
-		for (placementIndex = 0; placementIndex < shard->placementCount;
-			 placementIndex++)
-			nodeIds = list_append_unique_int(nodeIds,
-											 shard->placements[placementIndex].nodeId);
-	}
 
 	foreach(cell, nodeIds)
 	{

@@ -397,22 +397,7 @@ UpdateStatisticsFromShards(List *relids)
 static List *
 StartConnections(List *nodeIds, bool inTransaction)
 {
-	List	   *connections = NIL;
-	ListCell   *cell;
-
 	if (inTransaction)
 		return StartNodeTransactions(nodeIds);
-
-	foreach(cell, nodeIds)
-	{
-		List	   *nodeConnections = ClaimNodeConnections(lfirst_int(cell), 1);
-
-		if (nodeConnections == NIL)
-			elog(ERROR, "could not claim a connection to node %d",
-				 lfirst_int(cell));
-		connections = lappend(connections, linitial(nodeConnections));
-	}
-	FinishConnectionEstablishment(connections);
-
-	return connections;
+	return ClaimNodeConnectionList(nodeIds);
 }

@@ -279,7 +279,7 @@ CollectLocalLockWaits(WaitGraph *graph, int minWaitMs)
 	char	   *query = LockWaitsQuery(minWaitMs);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		elog(ERROR, "could not connect to the SPI manager");
 	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the lock waits of the coordinator");
 	for (uint64 row = 0; row < SPI_processed; row++)
