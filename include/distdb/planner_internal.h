@@ -13,7 +13,12 @@
  *	   query (router_planner.c); an UPDATE or DELETE joining co-located
  *	   tables on the distribution columns (FROM, USING, EXISTS / IN) is
  *	   shipped the same way (modify_pushdown.c);
- *	3. any other SELECT, or a statement on local tables reading distributed
+ *	3. a SELECT whose FROM clause joins co-located tables on their
+ *	   distribution columns -- or subqueries of them that run on the shards,
+ *	   CTEs inlined as such (subquery_pushdown.c) -- runs that join on the
+ *	   shards, and its aggregation too where it splits (join_pushdown.c,
+ *	   aggregate_pushdown.c);
+ *	4. any other SELECT, or a statement on local tables reading distributed
  *	   ones: each distributed table becomes a scan of its filtered rows from
  *	   the shards, and PostgreSQL's planner plans the rest on the
  *	   coordinator (pull_up_planner.c).
@@ -61,6 +66,7 @@ extern DistributedPlan *PushDownAggregationOverJoin(Query *query,
 extern DistributedPlan *PushDownWindowsOverJoin(Query *query,
 												DistributedPlan *joinPlan,
 												int planIndex);
+extern bool ShippableWithAggregates(Node *node);
 
 /* join_pushdown.c */
 extern DistributedPlan *PushDownJoin(Query *query, ParamListInfo boundParams,
@@ -69,9 +75,26 @@ extern bool RelationsJoinedOnDistributionColumns(Query *query,
 												 Bitmapset *relations,
 												 bool allowReferenceTables,
 												 Bitmapset **distributedOut);
+extern Index DistributionColumnOf(Query *query, Bitmapset *relations,
+								  Node *node);
 extern List *PruneColocatedShards(Query *query, Bitmapset *relations,
 								  List *conditions, ParamListInfo boundParams,
 								  Expr **pruneValue);
+
+/* subquery_pushdown.c */
+extern bool SubqueryRunsOnShards(RangeTblEntry *rte);
+extern bool SubqueryOutputIsPartitionColumn(RangeTblEntry *rte,
+											AttrNumber attno);
+extern DistTableCacheEntry *ColocatedRelationEntry(RangeTblEntry *rte);
+extern void PrepareSubqueriesForShards(Query *workerQuery);
+extern void KeepSubqueryRelations(Query *query, Relids relations,
+								  List *conditions);
+extern bool IsPartitionColumn(Query *query, Node *expr);
+
+/* sublink_pushdown.c */
+extern bool IsShippableSubLinkCondition(Query *query, Relids relations,
+										Relids distributed, Node *clause);
+extern void InlineCommonTableExpressions(Query *query);
 
 /* modify_pushdown.c */
 extern DistributedPlan *PlanColocatedModify(Query *parse,

@@ -5,9 +5,11 @@
  *	  shards.
  *
  * The statements distdb ships are SELECTs over distributed tables (one, or
- * several co-located ones joined on their distribution columns), UPDATE and
- * DELETE on one distributed table, and INSERT ... VALUES; the planner makes
- * sure of it.  Their clauses are generated here from the query tree;
+ * several co-located ones joined on their distribution columns, possibly
+ * inside FROM subqueries and WHERE sublinks), UPDATE and DELETE on one
+ * distributed table, and INSERT ... VALUES; the planner makes sure of it.
+ * Subqueries are printed as nested query levels by the same code, their
+ * relations becoming shards too; their aliases are unique across levels.  Their clauses are generated here from the query tree;
  * expressions are printed by PostgreSQL's own deparser (deparse_expression)
  * in a context that names every relation by a unique alias.  Since only the
  * relation names differ between shards, a statement is deparsed once into
@@ -27,6 +29,7 @@
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -46,9 +49,17 @@ typedef struct DeparseContext
 	List	   *rtableNames;	/* unique alias of each range table entry */
 	bool		forcePrefix;	/* qualify columns: several relations */
 	DeparsedShardQuery *deparsed;	/* fragments finished so far */
+	struct DeparseContext *parent;	/* the enclosing query level, or NULL */
+	List	  **usedNames;		/* aliases of every level, kept unique */
 } DeparseContext;
 
-static void InitDeparseContext(DeparseContext *context, Query *query);
+static void InitDeparseContext(DeparseContext *context, Query *query,
+							   DeparseContext *parent);
+static void AppendSelect(DeparseContext *context, StringInfo buf);
+static void AppendExpr(DeparseContext *context, StringInfo buf, Node *expr);
+static bool SubLinksAreDeparsable(Query *query);
+static bool SetOperationIsDeparsable(Query *query, Node *node);
+static char *QualifiedOperatorName(Oid operatorId);
 static void NameExcludedRelation(DeparseContext *context, Index exclRelIndex);
 static char *DeparseExpr(DeparseContext *context, Node *expr);
 static char *DeparseOutputExpr(DeparseContext *context, Node *expr);
@@ -62,6 +73,8 @@ static void AppendWhere(DeparseContext *context, StringInfo buf);
 static void AppendReturning(DeparseContext *context, StringInfo buf);
 static void AppendSelectTail(DeparseContext *context, StringInfo buf);
 static void AppendRowMarks(DeparseContext *context, StringInfo buf);
+static void AppendSubquery(DeparseContext *context, StringInfo buf,
+						   RangeTblEntry *rte, Index rtindex);
 
 /*
  * NameExcludedRelation makes sure the ON CONFLICT clause's pseudo-relation
@@ -91,34 +104,117 @@ NameExcludedRelation(DeparseContext *context, Index exclRelIndex)
 	lfirst(excludedCell) = pstrdup("excluded");
 }
 
-/* InitDeparseContext prepares the namespace for deparsing the query */
+/*
+ * UniqueRtableNames returns the aliases of a query level's range table
+ * entries, unique within the level (as EXPLAIN picks them) and against
+ * the aliases of every other level of the statement, so that a subquery's
+ * alias never hides an enclosing level's.
+ */
+static List *
+UniqueRtableNames(Query *query, List **usedNames)
+{
+	Bitmapset  *relations = NULL;
+	List	   *names;
+	ListCell   *lc;
+
+	foreach(lc, query->rtable)
+		relations = bms_add_member(relations, foreach_current_index(lc) + 1);
+	names = select_rtable_names_for_explain(query->rtable, relations);
+	foreach(lc, names)
+	{
+		char	   *name = lfirst(lc);
+		char	   *unique = name;
+		int			suffix = 0;
+		ListCell   *used;
+		bool		taken = true;
+
+		if (name == NULL)
+			continue;
+		while (taken)
+		{
+			taken = false;
+			foreach(used, *usedNames)
+			{
+				if (strcmp(lfirst(used), unique) == 0)
+					taken = true;
+			}
+			if (taken)
+				unique = psprintf("%s_%d", name, ++suffix);
+		}
+		lfirst(lc) = unique;
+		*usedNames = lappend(*usedNames, unique);
+	}
+	return names;
+}
+
+/*
+ * InitDeparseContext prepares the namespace for deparsing the query, a
+ * level nested in parent's (a subquery) when parent is given: its
+ * expressions may then refer to the enclosing levels' columns, and its
+ * text goes into the same fragments.
+ */
 static void
-InitDeparseContext(DeparseContext *context, Query *query)
+InitDeparseContext(DeparseContext *context, Query *query,
+				   DeparseContext *parent)
 {
 	PlannedStmt *namespaceStmt = makeNode(PlannedStmt);
-	Bitmapset  *relations = NULL;
 	ListCell   *lc;
 	int			relationCount = 0;
 
 	context->query = query;
 	context->rte = rt_fetch(1, query->rtable);
+	context->parent = parent;
+	context->usedNames = parent ? parent->usedNames : palloc0(sizeof(List *));
 	foreach(lc, query->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);
 
-		relations = bms_add_member(relations, foreach_current_index(lc) + 1);
 		if (rte->rtekind == RTE_RELATION)
 			relationCount++;
+		else if (rte->rtekind == RTE_SUBQUERY)
+			relationCount += 2;
 	}
-	context->rtableNames = select_rtable_names_for_explain(query->rtable,
-														   relations);
+	context->rtableNames = UniqueRtableNames(query, context->usedNames);
 	if (query->onConflict != NULL && query->onConflict->exclRelIndex > 0)
 		NameExcludedRelation(context, query->onConflict->exclRelIndex);
 	namespaceStmt->rtable = query->rtable;
 	context->dpcontext = deparse_context_for_plan_tree(namespaceStmt,
 													   context->rtableNames);
-	context->forcePrefix = relationCount > 1;
-	context->deparsed = palloc0(sizeof(DeparsedShardQuery));
+	if (parent != NULL)
+		context->dpcontext = list_concat(context->dpcontext,
+										 parent->dpcontext);
+	context->forcePrefix = relationCount > 1 || parent != NULL;
+	context->deparsed = parent ? parent->deparsed :
+		palloc0(sizeof(DeparsedShardQuery));
+}
+
+/*
+ * RootRelationIndex returns the index in the statement's own (outermost)
+ * range table of a relation of a nested query level: an entry of the same
+ * relation there, whose shard the executor names (the planner adds one
+ * for every relation of a subquery).
+ */
+static Index
+RootRelationIndex(DeparseContext *context, Index rtindex)
+{
+	DeparseContext *root = context;
+	Oid			relid = rt_fetch(rtindex, context->query->rtable)->relid;
+	ListCell   *lc;
+
+	if (context->parent == NULL)
+		return rtindex;
+	while (root->parent != NULL)
+		root = root->parent;
+	foreach(lc, root->query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid == relid)
+			return foreach_current_index(lc) + 1;
+	}
+	elog(ERROR, "relation %u of a subquery is missing from the shard query's range table",
+		 relid);
+	return 0;
 }
 
 /*
@@ -132,7 +228,8 @@ AppendRelation(DeparseContext *context, StringInfo buf, Index rtindex)
 
 	deparsed->fragments = lappend(deparsed->fragments, pstrdup(buf->data));
 	deparsed->relationIndexes = lappend_int(deparsed->relationIndexes,
-											rtindex);
+											RootRelationIndex(context,
+															  rtindex));
 	resetStringInfo(buf);
 }
 
@@ -143,7 +240,141 @@ RelationAlias(DeparseContext *context, Index rtindex)
 	return quote_identifier(list_nth(context->rtableNames, rtindex - 1));
 }
 
-/* DeparseExpr prints one expression */
+/*
+ * SubLinkTestOperand returns the left operand of the comparison of an
+ * ANY or ALL sublink over one column -- "x op ANY (SELECT ...)" -- or NULL
+ * for other forms (row comparisons), which are not deparsed.
+ */
+static Node *
+SubLinkTestOperand(SubLink *subLink)
+{
+	OpExpr	   *op = (OpExpr *) subLink->testexpr;
+	Param	   *param;
+
+	if (op == NULL || !IsA(op, OpExpr) || list_length(op->args) != 2)
+		return NULL;
+	param = (Param *) lsecond(op->args);
+	if (!IsA(param, Param) || param->paramkind != PARAM_SUBLINK ||
+		param->paramid != 1 || checkExprHasSubLink(linitial(op->args)))
+		return NULL;
+	return linitial(op->args);
+}
+
+/*
+ * ExprIsDeparsable: whether DeparseExpr can print an expression.  Those
+ * with sublinks are printed by distdb itself (see DeparseSubLinkExpr), so
+ * that their relations are the shards: a sublink (EXISTS, scalar, or a
+ * one-column ANY / ALL comparison) over a deparsable SELECT, within AND,
+ * OR, NOT and binary operators.
+ */
+static bool
+ExprIsDeparsable(Node *expr)
+{
+	ListCell   *lc;
+
+	if (expr == NULL || !checkExprHasSubLink(expr))
+		return true;
+	if (IsA(expr, BoolExpr))
+	{
+		foreach(lc, ((BoolExpr *) expr)->args)
+		{
+			if (!ExprIsDeparsable(lfirst(lc)))
+				return false;
+		}
+		return true;
+	}
+	if (IsA(expr, OpExpr))
+		return list_length(((OpExpr *) expr)->args) == 2 &&
+			ExprIsDeparsable(linitial(((OpExpr *) expr)->args)) &&
+			ExprIsDeparsable(lsecond(((OpExpr *) expr)->args));
+	if (IsA(expr, SubLink))
+	{
+		SubLink    *subLink = (SubLink *) expr;
+		Query	   *subselect = (Query *) subLink->subselect;
+
+		if (subselect->commandType != CMD_SELECT ||
+			subselect->rowMarks != NIL || !QueryIsDeparsable(subselect))
+			return false;
+		switch (subLink->subLinkType)
+		{
+			case EXISTS_SUBLINK:
+			case EXPR_SUBLINK:
+				return true;
+			case ANY_SUBLINK:
+			case ALL_SUBLINK:
+				return SubLinkTestOperand(subLink) != NULL;
+			default:
+				return false;
+		}
+	}
+	return false;
+}
+
+/*
+ * AppendExpr prints an expression.  Expressions with sublinks (see
+ * ExprIsDeparsable) are printed by distdb itself, straight into the
+ * statement's text, since their subqueries' relations are shards: the
+ * subqueries are deparsed as nested levels of the statement.  Operators
+ * are then printed schema-qualified, with every operand in parentheses.
+ */
+static void
+AppendExpr(DeparseContext *context, StringInfo buf, Node *expr)
+{
+	ListCell   *lc;
+
+	if (!checkExprHasSubLink(expr))
+		appendStringInfoString(buf, DeparseExpr(context, expr));
+	else if (IsA(expr, BoolExpr))
+	{
+		BoolExpr   *boolExpr = (BoolExpr *) expr;
+
+		appendStringInfoString(buf, boolExpr->boolop == NOT_EXPR ?
+							   "(NOT " : "(");
+		foreach(lc, boolExpr->args)
+		{
+			if (foreach_current_index(lc) > 0)
+				appendStringInfoString(buf, boolExpr->boolop == AND_EXPR ?
+									   " AND " : " OR ");
+			AppendExpr(context, buf, lfirst(lc));
+		}
+		appendStringInfoChar(buf, ')');
+	}
+	else if (IsA(expr, OpExpr))
+	{
+		OpExpr	   *op = (OpExpr *) expr;
+
+		appendStringInfoString(buf, "((");
+		AppendExpr(context, buf, linitial(op->args));
+		appendStringInfo(buf, ") %s (", QualifiedOperatorName(op->opno));
+		AppendExpr(context, buf, lsecond(op->args));
+		appendStringInfoString(buf, "))");
+	}
+	else
+	{
+		SubLink    *subLink = castNode(SubLink, expr);
+		DeparseContext subcontext;
+
+		memset(&subcontext, 0, sizeof(subcontext));
+		appendStringInfoChar(buf, '(');
+		if (subLink->subLinkType == ANY_SUBLINK ||
+			subLink->subLinkType == ALL_SUBLINK)
+		{
+			appendStringInfoChar(buf, '(');
+			AppendExpr(context, buf, SubLinkTestOperand(subLink));
+			appendStringInfo(buf, ") %s %s ",
+							 QualifiedOperatorName(((OpExpr *) subLink->testexpr)->opno),
+							 subLink->subLinkType == ANY_SUBLINK ? "ANY" : "ALL");
+		}
+		else if (subLink->subLinkType == EXISTS_SUBLINK)
+			appendStringInfoString(buf, "EXISTS ");
+		InitDeparseContext(&subcontext, (Query *) subLink->subselect, context);
+		appendStringInfoChar(buf, '(');
+		AppendSelect(&subcontext, buf);
+		appendStringInfoString(buf, "))");
+	}
+}
+
+/* DeparseExpr prints one expression without sublinks */
 static char *
 DeparseExpr(DeparseContext *context, Node *expr)
 {
@@ -199,8 +430,11 @@ AppendTargetList(DeparseContext *context, StringInfo buf, List *targetList)
 												 ((Var *) tle->expr)->varno));
 			continue;
 		}
-		appendStringInfoString(buf, DeparseOutputExpr(context,
-													  (Node *) tle->expr));
+		if (IsA(tle->expr, WindowFunc))
+			appendStringInfoString(buf, DeparseOutputExpr(context,
+														  (Node *) tle->expr));
+		else
+			AppendExpr(context, buf, (Node *) tle->expr);
 	}
 }
 
@@ -441,7 +675,8 @@ AppendWhere(DeparseContext *context, StringInfo buf)
 		return;
 	if (IsA(quals, List))
 		quals = (Node *) make_ands_explicit((List *) quals);
-	appendStringInfo(buf, " WHERE %s", DeparseExpr(context, quals));
+	appendStringInfoString(buf, " WHERE ");
+	AppendExpr(context, buf, quals);
 }
 
 /* AppendReturning prints the RETURNING list, if any */
@@ -623,7 +858,8 @@ AppendSelectTail(DeparseContext *context, StringInfo buf)
 
 		if (IsA(having, List))
 			having = (Node *) make_ands_explicit((List *) having);
-		appendStringInfo(buf, " HAVING %s", DeparseExpr(context, having));
+		appendStringInfoString(buf, " HAVING ");
+		AppendExpr(context, buf, having);
 	}
 	if (query->sortClause != NIL)
 	{
@@ -656,6 +892,10 @@ JoinTreeIsDeparsable(Query *query, Node *node)
 		RangeTblEntry *rte = rt_fetch(((RangeTblRef *) node)->rtindex,
 									  query->rtable);
 
+		if (rte->rtekind == RTE_SUBQUERY)
+			return !rte->lateral && rte->subquery->commandType == CMD_SELECT &&
+				rte->subquery->rowMarks == NIL &&
+				QueryIsDeparsable(rte->subquery);
 		return rte->rtekind == RTE_RELATION && rte->tablesample == NULL;
 	}
 	if (IsA(node, JoinExpr))
@@ -671,12 +911,62 @@ JoinTreeIsDeparsable(Query *query, Node *node)
 }
 
 /*
+ * JoinQualsAreDeparsable: the join conditions of the FROM items can be
+ * printed (see ExprIsDeparsable).
+ */
+static bool
+JoinQualsAreDeparsable(Node *node)
+{
+	JoinExpr   *join;
+
+	if (!IsA(node, JoinExpr))
+		return true;
+	join = (JoinExpr *) node;
+	return ExprIsDeparsable(join->quals) &&
+		JoinQualsAreDeparsable(join->larg) &&
+		JoinQualsAreDeparsable(join->rarg);
+}
+
+/*
+ * SubLinksAreDeparsable: the query level's sublinks are in its SELECT
+ * list, WHERE, join conditions or HAVING, in forms ExprIsDeparsable
+ * accepts, and not in what it sorts or groups by.
+ */
+static bool
+SubLinksAreDeparsable(Query *query)
+{
+	ListCell   *lc;
+
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->ressortgroupref != 0 ?
+			checkExprHasSubLink((Node *) tle->expr) :
+			!ExprIsDeparsable((Node *) tle->expr))
+			return false;
+	}
+	foreach(lc, query->jointree->fromlist)
+	{
+		if (!JoinQualsAreDeparsable(lfirst(lc)))
+			return false;
+	}
+	return ExprIsDeparsable(query->jointree->quals) &&
+		ExprIsDeparsable(query->havingQual) &&
+		(query->commandType == CMD_SELECT ||
+		 !checkExprHasSubLink((Node *) query->returningList));
+}
+
+/*
  * QueryIsDeparsable returns whether DeparseShardQuery can print the query:
  * a SELECT over relations and joins of them, an INSERT into the relation
  * at index 1 of the rows such a SELECT computes (its target list and FROM
  * clause), or a single-table UPDATE or DELETE, without constructs whose
  * text would refer to other relations or clauses this deparser does not
- * print.  Join alias references must have been flattened.
+ * print.  Join alias references must have been flattened.  A statement
+ * as the user wrote it (hasSubLinks) is never deparsable with sublinks:
+ * only the planner's shard queries get them, once it has checked that the
+ * shards evaluate them correctly (sublink_pushdown.c).
  */
 bool
 QueryIsDeparsable(Query *query)
@@ -692,8 +982,16 @@ QueryIsDeparsable(Query *query)
 		return false;
 	if (query->onConflict != NULL && query->commandType != CMD_INSERT)
 		return false;
+	/* a UNION ALL subquery: nothing but its branches */
+	if (query->setOperations != NULL)
+		return query->commandType == CMD_SELECT && !query->hasSubLinks &&
+			query->cteList == NIL && query->sortClause == NIL &&
+			query->limitCount == NULL && query->limitOffset == NULL &&
+			query->rowMarks == NIL &&
+			SetOperationIsDeparsable(query, query->setOperations);
 	if (query->cteList != NIL ||
 		query->setOperations != NULL || query->hasSubLinks ||
+		!SubLinksAreDeparsable(query) ||
 		query->groupingSets != NIL ||
 		query->hasRecursive || query->hasModifyingCTE ||
 		query->utilityStmt != NULL ||
@@ -737,6 +1035,28 @@ QueryIsDeparsable(Query *query)
 }
 
 /*
+ * AppendSubquery prints a subquery in FROM with its alias and column
+ * names, which its level's column references use.
+ */
+static void
+AppendSubquery(DeparseContext *context, StringInfo buf, RangeTblEntry *rte,
+			   Index rtindex)
+{
+	DeparseContext subcontext;
+	ListCell   *lc;
+
+	memset(&subcontext, 0, sizeof(subcontext));
+	InitDeparseContext(&subcontext, rte->subquery, context);
+	appendStringInfoChar(buf, '(');
+	AppendSelect(&subcontext, buf);
+	appendStringInfo(buf, ") %s(", RelationAlias(context, rtindex));
+	foreach(lc, rte->eref->colnames)
+		appendStringInfo(buf, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
+						 quote_identifier(strVal(lfirst(lc))));
+	appendStringInfoChar(buf, ')');
+}
+
+/*
  * AppendFromItem prints one FROM item: a relation (its shard) with its
  * alias, or a join.
  */
@@ -746,7 +1066,13 @@ AppendFromItem(DeparseContext *context, StringInfo buf, Node *node)
 	if (IsA(node, RangeTblRef))
 	{
 		Index		rtindex = ((RangeTblRef *) node)->rtindex;
+		RangeTblEntry *rte = rt_fetch(rtindex, context->query->rtable);
 
+		if (rte->rtekind == RTE_SUBQUERY)
+		{
+			AppendSubquery(context, buf, rte, rtindex);
+			return;
+		}
 		appendStringInfoString(buf, "ONLY ");
 		AppendRelation(context, buf, rtindex);
 		appendStringInfo(buf, " %s", RelationAlias(context, rtindex));
@@ -774,9 +1100,12 @@ AppendFromItem(DeparseContext *context, StringInfo buf, Node *node)
 		AppendFromItem(context, buf, join->larg);
 		appendStringInfo(buf, " %s ", joinType);
 		AppendFromItem(context, buf, join->rarg);
-		appendStringInfo(buf, " ON %s)",
-						 join->quals ? DeparseExpr(context, join->quals) :
-						 "true");
+		appendStringInfoString(buf, " ON ");
+		if (join->quals != NULL)
+			AppendExpr(context, buf, join->quals);
+		else
+			appendStringInfoString(buf, "true");
+		appendStringInfoChar(buf, ')');
 	}
 }
 
@@ -836,6 +1165,95 @@ AppendInsertColumns(DeparseContext *context, StringInfo buf)
 }
 
 /*
+ * AppendSetOperation prints a tree of UNION ALL over subqueries, each
+ * branch in parentheses.
+ */
+static void
+AppendSetOperation(DeparseContext *context, StringInfo buf, Node *node)
+{
+	if (IsA(node, RangeTblRef))
+	{
+		DeparseContext subcontext;
+
+		memset(&subcontext, 0, sizeof(subcontext));
+		InitDeparseContext(&subcontext,
+						   rt_fetch(((RangeTblRef *) node)->rtindex,
+									context->query->rtable)->subquery,
+						   context);
+		appendStringInfoChar(buf, '(');
+		AppendSelect(&subcontext, buf);
+		appendStringInfoChar(buf, ')');
+	}
+	else
+	{
+		SetOperationStmt *setop = castNode(SetOperationStmt, node);
+
+		appendStringInfoChar(buf, '(');
+		AppendSetOperation(context, buf, setop->larg);
+		appendStringInfoString(buf, " UNION ALL ");
+		AppendSetOperation(context, buf, setop->rarg);
+		appendStringInfoChar(buf, ')');
+	}
+}
+
+/*
+ * SetOperationIsDeparsable: the tree is UNION ALL over deparsable
+ * subqueries (the planner ships no other).
+ */
+static bool
+SetOperationIsDeparsable(Query *query, Node *node)
+{
+	if (IsA(node, RangeTblRef))
+	{
+		RangeTblEntry *rte = rt_fetch(((RangeTblRef *) node)->rtindex,
+									  query->rtable);
+
+		return rte->rtekind == RTE_SUBQUERY &&
+			rte->subquery->commandType == CMD_SELECT &&
+			rte->subquery->rowMarks == NIL &&
+			QueryIsDeparsable(rte->subquery);
+	}
+	if (IsA(node, SetOperationStmt))
+	{
+		SetOperationStmt *setop = (SetOperationStmt *) node;
+
+		return setop->op == SETOP_UNION && setop->all &&
+			SetOperationIsDeparsable(query, setop->larg) &&
+			SetOperationIsDeparsable(query, setop->rarg);
+	}
+	return false;
+}
+
+/* AppendSelect prints a SELECT statement of any query level */
+static void
+AppendSelect(DeparseContext *context, StringInfo buf)
+{
+	Query	   *query = context->query;
+
+	if (query->setOperations != NULL)
+	{
+		AppendSetOperation(context, buf, query->setOperations);
+		return;
+	}
+	appendStringInfoString(buf, "SELECT ");
+	if (query->distinctClause != NIL)
+	{
+		if (query->hasDistinctOn)
+		{
+			appendStringInfoString(buf, "DISTINCT ON (");
+			AppendExprList(context, buf,
+						   SortGroupExprs(query, query->distinctClause));
+			appendStringInfoString(buf, ") ");
+		}
+		else
+			appendStringInfoString(buf, "DISTINCT ");
+	}
+	AppendTargetList(context, buf, query->targetList);
+	AppendFromClause(context, buf, " FROM ");
+	AppendSelectTail(context, buf);
+}
+
+/*
  * DeparseShardQuery deparses a SELECT, INSERT ... SELECT, UPDATE or DELETE
  * on distributed tables into text fragments around their names.  Settings must have been
  * switched with PushDeparseSettings.
@@ -847,29 +1265,14 @@ DeparseShardQuery(Query *query)
 	StringInfoData buf;
 
 	Assert(QueryIsDeparsable(query));
-	InitDeparseContext(&context, query);
+	memset(&context, 0, sizeof(context));
+	InitDeparseContext(&context, query, NULL);
 	initStringInfo(&buf);
 
 	switch (query->commandType)
 	{
 		case CMD_SELECT:
-			appendStringInfoString(&buf, "SELECT ");
-			if (query->distinctClause != NIL)
-			{
-				if (query->hasDistinctOn)
-				{
-					appendStringInfoString(&buf, "DISTINCT ON (");
-					AppendExprList(&context, &buf,
-								   SortGroupExprs(query,
-												  query->distinctClause));
-					appendStringInfoString(&buf, ") ");
-				}
-				else
-					appendStringInfoString(&buf, "DISTINCT ");
-			}
-			AppendTargetList(&context, &buf, query->targetList);
-			AppendFromClause(&context, &buf, " FROM ");
-			AppendSelectTail(&context, &buf);
+			AppendSelect(&context, &buf);
 			break;
 
 		case CMD_INSERT:
@@ -953,7 +1356,8 @@ DeparseShardInsert(Query *query, const char *shardName, int rowCount,
 	int			param = firstParam;
 	int			row;
 
-	InitDeparseContext(&context, query);
+	memset(&context, 0, sizeof(context));
+	InitDeparseContext(&context, query, NULL);
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "INSERT INTO %s AS %s ", shardName,
 					 RelationAlias(&context, 1));

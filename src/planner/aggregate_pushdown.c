@@ -200,7 +200,7 @@ UnshippableAggregateWalker(Node *node, void *context)
  * ShippableWithAggregates: the shards can evaluate the expression, which
  * may contain aggregates and window functions of this query level.
  */
-static bool
+bool
 ShippableWithAggregates(Node *node)
 {
 	return !UnshippableAggregateWalker(node, NULL) &&

@@ -52,10 +52,11 @@ FindRoot(Index *parent, Index i)
  * DistributionColumnOf returns the range table index of a Var that is the
  * distribution column of one of the joined tables, or 0.
  */
-static Index
+Index
 DistributionColumnOf(Query *query, Bitmapset *relations, Node *node)
 {
 	Var		   *var;
+	RangeTblEntry *rte;
 	DistTableCacheEntry *entry;
 
 	while (node != NULL && IsA(node, RelabelType))
@@ -65,7 +66,11 @@ DistributionColumnOf(Query *query, Bitmapset *relations, Node *node)
 	var = (Var *) node;
 	if (var->varlevelsup != 0 || !bms_is_member(var->varno, relations))
 		return 0;
-	entry = LookupDistTable(rt_fetch(var->varno, query->rtable)->relid);
+	rte = rt_fetch(var->varno, query->rtable);
+	if (rte->rtekind == RTE_SUBQUERY)
+		return SubqueryOutputIsPartitionColumn(rte, var->varattno) ?
+			var->varno : 0;
+	entry = LookupDistTable(rte->relid);
 	if (entry == NULL || IsReferenceTableEntry(entry) ||
 		var->varattno != entry->distAttnum)
 		return 0;
@@ -98,7 +103,7 @@ AddEquiJoins(Query *query, Bitmapset *relations, Index *parent, List *conditions
 		b = DistributionColumnOf(query, relations, lsecond(op->args));
 		if (a == 0 || b == 0)
 			continue;
-		entry = LookupDistTable(rt_fetch(a, query->rtable)->relid);
+		entry = ColocatedRelationEntry(rt_fetch(a, query->rtable));
 		if (!op_in_opfamily(op->opno, entry->hashOpfamily))
 			continue;
 		parent[FindRoot(parent, a)] = FindRoot(parent, b);
@@ -204,10 +209,16 @@ RelationsJoinedOnDistributionColumns(Query *query, Relids relations,
 		RangeTblEntry *rte = rt_fetch(member, query->rtable);
 		DistTableCacheEntry *entry;
 
-		if (rte->rtekind != RTE_RELATION || rte->tablesample != NULL ||
-			rte->securityQuals != NIL)
+		if (rte->rtekind == RTE_SUBQUERY)
+		{
+			/* a subquery that runs on the shards: see subquery_pushdown.c */
+			if (!SubqueryRunsOnShards(rte))
+				return false;
+		}
+		else if (rte->rtekind != RTE_RELATION || rte->tablesample != NULL ||
+				 rte->securityQuals != NIL)
 			return false;
-		entry = LookupDistTable(rte->relid);
+		entry = ColocatedRelationEntry(rte);
 		if (entry == NULL)
 			return false;
 		if (IsReferenceTableEntry(entry))
@@ -251,6 +262,58 @@ RelationsJoinedOnDistributionColumns(Query *query, Relids relations,
 }
 
 /*
+ * MemberShardPruning prunes the shards of one co-located FROM item by the
+ * AND-ed conditions on it alone; a subquery that runs on the shards is
+ * pruned by its own WHERE clause instead, unless it is on an outer join's
+ * nullable side (rows of other shards then still count).  Returns false
+ * when nothing restricts the shards.
+ */
+static bool
+MemberShardPruning(Query *query, Index member, List *conditions,
+				   ParamListInfo boundParams, PruningResult *pruning)
+{
+	RangeTblEntry *rte = rt_fetch(member, query->rtable);
+	List	   *ownConditions = NIL;
+	ListCell   *lc;
+
+	if (rte->rtekind == RTE_SUBQUERY)
+	{
+		Query	   *subquery = rte->subquery;
+		Relids		subDistributed = NULL;
+
+		if (IsNullableInJoinTree((Node *) query->jointree, member, false) ||
+			subquery->jointree->quals == NULL ||
+			!RelationsJoinedOnDistributionColumns(subquery,
+												  get_relids_in_jointree((Node *) subquery->jointree,
+																		 false),
+												  true, &subDistributed))
+			return false;
+		pruning->shardIndexes =
+			PruneColocatedShards(subquery, subDistributed,
+								 make_ands_implicit((Expr *) subquery->jointree->quals),
+								 boundParams, &pruning->pruneValue);
+		return true;
+	}
+
+	foreach(lc, conditions)
+	{
+		if (bms_equal(pull_varnos(NULL, lfirst(lc)),
+					  bms_make_singleton(member)))
+		{
+			Node	   *condition = copyObject(lfirst(lc));
+
+			ChangeVarNodes(condition, member, 1, 0);
+			ownConditions = lappend(ownConditions, condition);
+		}
+	}
+	if (ownConditions == NIL)
+		return false;
+	*pruning = PruneShards(LookupDistTable(rte->relid), ownConditions,
+						   boundParams);
+	return true;
+}
+
+/*
  * PruneColocatedShards returns the shard indexes a join of co-located
  * relations (see RelationsJoinedOnDistributionColumns) must run on, given
  * AND-ed conditions the shards evaluate: a condition pinning any table's
@@ -273,29 +336,16 @@ PruneColocatedShards(Query *query, Relids relations, List *conditions,
 	/* reference tables alone: their one shard */
 	if (bms_is_empty(relations))
 		return list_make1_int(0);
-	firstEntry = LookupDistTable(rt_fetch(bms_next_member(relations, -1),
-										  query->rtable)->relid);
+	firstEntry = ColocatedRelationEntry(rt_fetch(bms_next_member(relations, -1),
+												 query->rtable));
 	while ((member = bms_next_member(relations, member)) >= 0)
 	{
-		List	   *ownConditions = NIL;
 		PruningResult pruning;
 
-		foreach(lc, conditions)
-		{
-			if (bms_equal(pull_varnos(NULL, lfirst(lc)),
-						  bms_make_singleton(member)))
-			{
-				Node	   *condition = copyObject(lfirst(lc));
-
-				ChangeVarNodes(condition, member, 1, 0);
-				ownConditions = lappend(ownConditions, condition);
-			}
-		}
-		if (ownConditions == NIL)
+		memset(&pruning, 0, sizeof(pruning));
+		if (!MemberShardPruning(query, member, conditions, boundParams,
+								&pruning))
 			continue;
-		pruning = PruneShards(LookupDistTable(rt_fetch(member,
-													   query->rtable)->relid),
-							  ownConditions, boundParams);
 		if (pruning.pruneValue != NULL)
 		{
 			*pruneValue = pruning.pruneValue;
@@ -321,6 +371,20 @@ PruneColocatedShards(Query *query, Relids relations, List *conditions,
 	else if (*pruneValue == NULL)
 		shardIndexes = AllShardIndexes(firstEntry);
 	return shardIndexes;
+}
+
+/* HasSubqueries: whether a query level's range table has a subquery */
+static bool
+HasSubqueries(Query *query)
+{
+	ListCell   *lc;
+
+	foreach(lc, query->rtable)
+	{
+		if (((RangeTblEntry *) lfirst(lc))->rtekind == RTE_SUBQUERY)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -353,7 +417,7 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	Expr	   *pruneValue = NULL;
 	DistributedPlan *plan;
 
-	if (relationCount < 2 || query->rowMarks != NIL ||
+	if (relationCount < 1 || query->rowMarks != NIL ||
 		query->jointree->fromlist == NIL)
 		return NULL;
 
@@ -381,13 +445,24 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 		{
 			Node	   *clause = lfirst(lc);
 
-			if (IsShippableFilter(clause) &&
+			if ((IsShippableFilter(clause) ||
+				 IsShippableSubLinkCondition(query, relations, distributed,
+											 clause)) &&
 				bms_is_subset(pull_varnos(NULL, clause), relations))
 				pushed = lappend(pushed, clause);
 			else
 				kept = lappend(kept, clause);
 		}
 	}
+
+	/*
+	 * One table alone is not a join (pull_up_planner.c reads it, with its
+	 * aggregation), unless sublinks go to its shards with it; one subquery
+	 * may run on the shards.
+	 */
+	if (relationCount < 2 && !HasSubqueries(query) &&
+		!checkExprHasSubLink((Node *) pushed))
+		return NULL;
 
 	/*
 	 * The columns the rest of the query uses: everything but the FROM
@@ -410,15 +485,16 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 								  pushed ? (Node *) make_ands_explicit(copyObject(pushed)) : NULL);
 	AddWorkerColumns(workerQuery, query, columns, 0, &columnNames,
 					 &columnVars);
+	PrepareSubqueriesForShards(workerQuery);
 
 	/*
 	 * shards: any distributed table's pinned distribution value pins the
 	 * shard index (reference tables have only one)
 	 */
-	shardIndexes = PruneColocatedShards(query, distributed, pushed,
+	shardIndexes = PruneColocatedShards(workerQuery, distributed, pushed,
 										boundParams, &pruneValue);
 
-	if (!QueryIsDeparsable(workerQuery))
+	if (!IsTransferableOutput(columnVars) || !QueryIsDeparsable(workerQuery))
 	{
 		query->jointree = joinTree;
 		return NULL;
@@ -434,6 +510,8 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	member = -1;
 	while ((member = bms_next_member(relations, member)) >= 0)
 		rt_fetch(member, query->rtable)->inFromCl = false;
+	KeepSubqueryRelations(query, relations, pushed);
+	query->hasSubLinks = checkExprHasSubLink((Node *) query);
 	/*
 	 * The joins left the query with its FROM clause: nothing refers to their
 	 * entries anymore, and the planner must not look for outer joins.
@@ -449,7 +527,8 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	((RangeTblRef *) linitial(query->jointree->fromlist))->rtindex =
 		placeholderIndex;
 
-	plan = MakeShipQueryPlan(rt_fetch(anchor, query->rtable)->relid,
+	plan = MakeShipQueryPlan(ColocatedRelationEntry(rt_fetch(anchor,
+															 query->rtable))->relid,
 							 workerQuery, shardIndexes, pruneValue, false,
 							 true);
 	plan->isRouter = false;

@@ -17,6 +17,7 @@
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -364,14 +365,30 @@ AddWorkerColumns(Query *workerQuery, Query *query, List *columns,
 	foreach(lc, columns)
 	{
 		PlaceholderColumn *column = lfirst(lc);
-		Oid			relid = rt_fetch(column->rtindex, query->rtable)->relid;
-		char	   *name = get_attname(relid, column->attno, false);
+		RangeTblEntry *rte = rt_fetch(column->rtindex, query->rtable);
+		char	   *name;
 		Oid			type;
 		int32		typmod;
 		Oid			collation;
 		Var		   *var;
 
-		get_atttypetypmodcoll(relid, column->attno, &type, &typmod, &collation);
+		if (rte->rtekind == RTE_SUBQUERY)
+		{
+			/* an output column of a subquery that runs on the shards */
+			Node	   *expr = (Node *) get_tle_by_resno(rte->subquery->targetList,
+														 column->attno)->expr;
+
+			name = strVal(list_nth(rte->eref->colnames, column->attno - 1));
+			type = exprType(expr);
+			typmod = exprTypmod(expr);
+			collation = exprCollation(expr);
+		}
+		else
+		{
+			name = get_attname(rte->relid, column->attno, false);
+			get_atttypetypmodcoll(rte->relid, column->attno, &type, &typmod,
+								  &collation);
+		}
 		var = makeVar(workerRelationIndex ? workerRelationIndex : column->rtindex,
 					  column->attno, type, typmod, collation, 0);
 		*names = lappend(*names, name);

@@ -61,6 +61,8 @@ static CustomPathMethods DistributedPathMethods;
 
 static void TransformQuery(Query *query, PullUpState *state);
 static bool TransformWalker(Node *node, PullUpState *state);
+static bool PushDownJoinLevel(Query *query, PullUpState *state);
+static bool PushDownFromSubqueries(Query *query, PullUpState *state);
 static void ReplaceDistributedTable(Query *query, Index rti,
 									DistTableCacheEntry *entry,
 									PullUpState *state);
@@ -103,6 +105,7 @@ PlanWithPullUp(Query *parse, const char *queryString, int cursorOptions,
 
 	memset(&state, 0, sizeof(state));
 	state.boundParams = boundParams;
+	InlineCommonTableExpressions(query);
 	TransformQuery(query, &state);
 
 	CurrentPullUp = &state;
@@ -139,6 +142,14 @@ TransformQuery(Query *query, PullUpState *state)
 	Index		rti = 0;
 	int			originalLength = list_length(query->rtable);
 
+	/*
+	 * Subqueries in FROM that run on the shards with the tables they join
+	 * (subquery_pushdown.c) go whole into the join's shard query; the rest
+	 * of the query level is transformed as usual after that.
+	 */
+	if (PushDownFromSubqueries(query, state))
+		return;
+
 	query_tree_walker(query, TransformWalker, state, 0);
 
 	/* aggregation over one distributed table runs on the shards */
@@ -165,27 +176,8 @@ TransformQuery(Query *query, PullUpState *state)
 	}
 
 	/* a join of co-located tables runs on the shards */
-	{
-		DistributedPlan *plan = PushDownJoin(query, state->boundParams,
-											 list_length(state->plans));
-
-		if (plan != NULL)
-		{
-			/* and the aggregation over the join, if it splits */
-			DistributedPlan *aggregationPlan =
-				PushDownAggregationOverJoin(query, plan,
-											list_length(state->plans));
-
-			/* or its window functions */
-			if (aggregationPlan == NULL)
-				aggregationPlan = PushDownWindowsOverJoin(query, plan,
-														  list_length(state->plans));
-
-			state->plans = lappend(state->plans,
-								   aggregationPlan ? aggregationPlan : plan);
-			return;
-		}
-	}
+	if (PushDownJoinLevel(query, state))
+		return;
 
 	foreach(lc, query->rtable)
 	{
@@ -201,6 +193,61 @@ TransformQuery(Query *query, PullUpState *state)
 		if (entry != NULL)
 			ReplaceDistributedTable(query, rti, entry, state);
 	}
+}
+
+/*
+ * PushDownJoinLevel runs the FROM clause of a query level on the shards
+ * when it joins co-located tables (or subqueries that run on the shards)
+ * on their distribution columns, with the level's aggregation or window
+ * functions where they split; returns whether it did.
+ */
+static bool
+PushDownJoinLevel(Query *query, PullUpState *state)
+{
+	DistributedPlan *plan = PushDownJoin(query, state->boundParams,
+										 list_length(state->plans));
+	DistributedPlan *aggregationPlan;
+
+	if (plan == NULL)
+		return false;
+
+	/* and the aggregation over the join, if it splits */
+	aggregationPlan = PushDownAggregationOverJoin(query, plan,
+												  list_length(state->plans));
+	/* or its window functions */
+	if (aggregationPlan == NULL)
+		aggregationPlan = PushDownWindowsOverJoin(query, plan,
+												  list_length(state->plans));
+	state->plans = lappend(state->plans,
+						   aggregationPlan ? aggregationPlan : plan);
+	return true;
+}
+
+/*
+ * PushDownFromSubqueries tries PushDownJoinLevel on a query level with
+ * subqueries in FROM or sublinks in WHERE before anything else: the
+ * subqueries must still hold their tables.  When their join went to the shards, the queries left in
+ * the level (sublinks in its output, CTEs) are transformed; the moved
+ * subqueries stay, unplanned, in the range table for privilege checks.
+ */
+static bool
+PushDownFromSubqueries(Query *query, PullUpState *state)
+{
+	ListCell   *lc;
+	bool		hasSubquery = false;
+
+	foreach(lc, query->rtable)
+	{
+		if (((RangeTblEntry *) lfirst(lc))->rtekind == RTE_SUBQUERY)
+			hasSubquery = true;
+	}
+	if (query->commandType != CMD_SELECT ||
+		(!hasSubquery && !checkExprHasSubLink(query->jointree->quals)) ||
+		!PushDownJoinLevel(query, state))
+		return false;
+	query_tree_walker(query, TransformWalker, state,
+					  QTW_IGNORE_RT_SUBQUERIES);
+	return true;
 }
 
 /* TransformWalker finds the queries nested in a query */
