@@ -163,6 +163,32 @@ SELECT check_query('SELECT customer FROM rt_orders WHERE id = 23 ORDER BY custom
 COMMIT;
 SELECT customer, status FROM rt_orders_local WHERE id = 23 AND customer < 200 ORDER BY customer;
 
+-- SELECT ... FOR UPDATE / SHARE over several shards: each shard locks the
+-- rows it returns (the remote plan has a LockRows node)
+BEGIN;
+SELECT check_query('SELECT id, customer FROM rt_orders WHERE customer < 5 ORDER BY id FOR UPDATE');
+SELECT check_query('SELECT id, customer FROM rt_orders WHERE id IN (1, 2, 3, 40) AND customer < 30 ORDER BY id, customer FOR SHARE NOWAIT');
+SELECT check_query('SELECT count(*) FROM (SELECT 1 FROM rt_orders WHERE customer = 7) s');
+SELECT check_query('SELECT id, status FROM rt_orders WHERE customer = 7 ORDER BY id FOR NO KEY UPDATE SKIP LOCKED');
+SELECT plan_kind('SELECT id FROM rt_orders WHERE customer < 5 FOR UPDATE');
+DO $$
+DECLARE
+	line text;
+BEGIN
+	-- the remote plan of one task (which one varies): it locks rows
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) SELECT id FROM rt_orders WHERE customer < 5 ORDER BY id FOR KEY SHARE' LOOP
+		IF line ~ 'LockRows|Remote Plan|Custom Scan' THEN
+			RAISE NOTICE '%', line;
+		END IF;
+	END LOOP;
+END $$;
+COMMIT;
+-- forms where the shards would lock more rows than PostgreSQL: refused
+SELECT id FROM rt_orders WHERE customer < 5 ORDER BY id LIMIT 2 FOR UPDATE;
+SELECT id FROM rt_orders WHERE customer < 5 AND id::text = ANY (SELECT '1') FOR UPDATE;
+SELECT o.id FROM rt_orders o JOIN rt_orders_local l ON l.id = o.id WHERE o.customer < 5 FOR UPDATE OF o;
+SELECT * FROM (SELECT id FROM rt_orders WHERE customer < 5 FOR UPDATE) s;
+
 --
 -- other distribution column types, each in its own table; the
 -- distribution column is not always the first column

@@ -25,6 +25,7 @@
 #   DISTDB_OS_USER          see test/cluster_lib.sh
 #   DISTDB_REGRESS_TIMEOUT  seconds for the whole pg_regress run (default 1800)
 #   DISTDB_TAP_TIMEOUT      seconds for each TAP test file (default 900)
+#   DISTDB_TAP=PATTERN      run only the TAP files test/t/PATTERN.pl
 #
 # pg_regress tests see DISTDB_HOST, DISTDB_SOCKET_DIR, DISTDB_COORDINATOR_PORT,
 # DISTDB_WORKER_1_PORT, DISTDB_WORKER_2_PORT (e.g.
@@ -158,7 +159,8 @@ run_regress() {
 run_tap() {
 	local -a tests=()
 	local t name
-	for t in "$STAGE"/test/t/*.pl; do
+	# DISTDB_TAP=pattern runs only the TAP files matching it (none: "none")
+	for t in "$STAGE"/test/t/${DISTDB_TAP:-*}.pl; do
 		[[ -f "$t" ]] && tests+=("$t")
 	done
 	((${#tests[@]} > 0)) || return 0

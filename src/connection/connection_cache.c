@@ -58,11 +58,14 @@ static MemoryContext ConnectionContext = NULL;
 
 /*
  * Settings of the local session that remote sessions copy: functions and
- * casts evaluated on a node depend on them.  Values travel as text and are
- * read back under the same settings, so copying them keeps results exact.
+ * casts evaluated on a node depend on the first three (values travel as
+ * text and are read back under the same settings, so copying them keeps
+ * results exact); lock_timeout bounds the lock waits of the statement's
+ * shard commands as it bounds a local statement's.  (statement_timeout
+ * needs no copy: the coordinator cancels the remote commands itself.)
  */
 static const char *const SyncedSettings[] = {"TimeZone", "DateStyle",
-"IntervalStyle"};
+"IntervalStyle", "lock_timeout"};
 
 static ConnectionCacheEntry *GetCacheEntry(int32 nodeId);
 static char *CurrentSessionSettings(void);

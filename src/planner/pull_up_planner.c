@@ -53,6 +53,7 @@ typedef struct PullUpState
 								 * (their row counts are estimated from the
 								 * table's statistics) */
 	ParamListInfo boundParams;
+	Query	   *topQuery;		/* the statement's own query level */
 } PullUpState;
 
 static PullUpState *CurrentPullUp = NULL;
@@ -66,6 +67,8 @@ static bool PushDownFromSubqueries(Query *query, PullUpState *state);
 static void ReplaceDistributedTable(Query *query, Index rti,
 									DistTableCacheEntry *entry,
 									PullUpState *state);
+static RowMarkClause *ShardRowMark(Query *query, Index rti,
+								   PullUpState *state);
 static void PushDownSortAndLimit(Query *query, Index rti, Query *workerQuery);
 static Plan *PlanDistributedPath(PlannerInfo *root, RelOptInfo *rel,
 								 CustomPath *best_path, List *tlist,
@@ -106,6 +109,7 @@ PlanWithPullUp(Query *parse, const char *queryString, int cursorOptions,
 	memset(&state, 0, sizeof(state));
 	state.boundParams = boundParams;
 	InlineCommonTableExpressions(query);
+	state.topQuery = query;
 	TransformQuery(query, &state);
 
 	CurrentPullUp = &state;
@@ -323,6 +327,7 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 	ListCell   *lc;
 	int			planIndex = list_length(state->plans);
 	Relids		onlyThis = bms_make_singleton(rti);
+	RowMarkClause *rowMark;
 
 	if (rte->tablesample != NULL)
 		ereport(ERROR,
@@ -332,10 +337,7 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("row-level security on distributed tables is not supported yet")));
-	if (get_parse_rowmark(query, rti) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("SELECT ... FOR UPDATE/SHARE on distributed tables is only supported when the filters select a single shard")));
+	rowMark = ShardRowMark(query, rti, state);
 	if (query->resultRelation == (int) rti)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -369,6 +371,12 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 		if (kept == NIL)
 			query->jointree->quals = NULL;
 	}
+	if (rowMark != NULL && query->jointree->quals != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("SELECT ... FOR UPDATE/SHARE on several shards of distributed table \"%s\" is only supported with filters the shards can evaluate",
+						get_rel_name(rte->relid)),
+				 errdetail("The shards would lock rows that the coordinator's filters then discard.")));
 
 	/* the columns the rest of the query uses */
 	columns = CollectPlaceholderColumns(query, onlyThis, 0, &unsupported);
@@ -391,6 +399,16 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 
 	PushDownSortAndLimit(query, rti, workerQuery);
 
+	/* the shards lock the rows they return; the coordinator locks nothing */
+	if (rowMark != NULL)
+	{
+		RowMarkClause *shardMark = copyObject(rowMark);
+
+		shardMark->rti = 1;
+		workerQuery->rowMarks = list_make1(shardMark);
+		query->rowMarks = list_delete_ptr(query->rowMarks, rowMark);
+	}
+
 	pruning = PruneShards(entry,
 						  workerQuery->jointree->quals ?
 						  make_ands_implicit((Expr *) workerQuery->jointree->quals) :
@@ -398,7 +416,7 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 						  state->boundParams);
 
 	plan = MakeShipQueryPlan(rte->relid, workerQuery, pruning.shardIndexes,
-							 pruning.pruneValue, false, true);
+							 pruning.pruneValue, rowMark != NULL, true);
 	plan->isRouter = false;
 	state->tableScans = bms_add_member(state->tableScans, planIndex);
 	state->plans = lappend(state->plans, plan);
@@ -415,6 +433,37 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 	rte->inFromCl = false;
 	query->rtable = lappend(query->rtable, rte);
 	list_nth_cell(query->rtable, rti - 1)->ptr_value = placeholder;
+}
+
+/*
+ * ShardRowMark returns the FOR UPDATE / FOR SHARE clause of a distributed
+ * table that the shards can apply themselves, or NULL when the table is
+ * not locked.  Each shard locks the rows its query returns, which are the
+ * rows PostgreSQL would lock only when the statement returns every row the
+ * table's scan produces: a single-table statement level with no LIMIT (the
+ * shards would each lock their first rows) and no filter left for the
+ * coordinator (checked by the caller).  Other forms are refused rather
+ * than locking more rows than PostgreSQL does.
+ */
+static RowMarkClause *
+ShardRowMark(Query *query, Index rti, PullUpState *state)
+{
+	RowMarkClause *rowMark = get_parse_rowmark(query, rti);
+
+	if (rowMark == NULL)
+		return NULL;
+	if (query != state->topQuery ||
+		list_length(query->jointree->fromlist) != 1 ||
+		!IsA(linitial(query->jointree->fromlist), RangeTblRef) ||
+		((RangeTblRef *) linitial(query->jointree->fromlist))->rtindex != (int) rti ||
+		query->limitCount != NULL || query->limitOffset != NULL ||
+		query->setOperations != NULL || query->hasTargetSRFs)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("SELECT ... FOR UPDATE/SHARE on several shards of distributed table \"%s\" is only supported at the top level of a single-table query without LIMIT",
+						get_rel_name(rt_fetch(rti, query->rtable)->relid)),
+				 errhint("Filter on the distribution column so that one shard is selected, or lock the rows with UPDATE.")));
+	return rowMark;
 }
 
 /*
