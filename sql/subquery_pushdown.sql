@@ -178,6 +178,17 @@ SELECT check_query('SELECT count(*) FROM users u LEFT JOIN orders o ON o.user_id
 SELECT check_query('SELECT count(*) FROM users u WHERE EXISTS (SELECT 1 FROM orders o JOIN cities c ON c.city = o.order_id % 3 WHERE o.user_id = u.id AND c.cname = ''two'')');
 SELECT check_query('SELECT s.user_id, s.total FROM (SELECT user_id, sum(amount) total FROM orders GROUP BY user_id) s WHERE EXISTS (SELECT 1 FROM events e WHERE e.user_id = s.user_id AND e.at < 50) ORDER BY 1');
 SELECT check_query('SELECT u.city, count(*) FROM users u WHERE EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id) GROUP BY u.city ORDER BY 1 NULLS FIRST');
+-- correlated scalar subqueries in the SELECT list
+SELECT plan_kind('SELECT u.id, (SELECT sum(amount) FROM orders o WHERE o.user_id = u.id) FROM users u');
+SELECT check_query('SELECT u.id, (SELECT sum(amount) FROM orders o WHERE o.user_id = u.id) FROM users u ORDER BY 1');
+SELECT check_query('SELECT u.id, u.name, (SELECT count(*) FROM events e WHERE e.user_id = u.id AND e.kind = ''k1'') AS k1, EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id AND o.amount IS NULL) AS has_null FROM users u WHERE u.id < 40 ORDER BY 3 DESC, 1 LIMIT 12');
+SELECT check_query('SELECT o.order_id, (SELECT max(at) FROM events e WHERE e.user_id = o.user_id) FROM orders o LEFT JOIN users u ON u.id = o.user_id WHERE o.amount > 37 ORDER BY 1');
+SELECT check_query('SELECT s.user_id, s.c, (SELECT count(*) FROM orders o WHERE o.user_id = s.user_id) FROM (SELECT user_id, count(*) c FROM events GROUP BY user_id) s ORDER BY 1');
+SELECT shard_query('SELECT u.id, (SELECT sum(amount) FROM orders o WHERE o.user_id = u.id) FROM users u');
+-- grouped, or not correlated on the distribution column: on the coordinator
+SELECT check_query('SELECT u.city, sum((SELECT count(*) FROM orders o WHERE o.user_id = u.id)) FROM users u GROUP BY u.city ORDER BY 1 NULLS FIRST');
+SELECT check_query('SELECT u.id, (SELECT count(*) FROM orders o WHERE o.order_id = u.id) FROM users u WHERE u.id < 10 ORDER BY 1');
+
 -- these stay on the coordinator, still right
 SELECT plan_kind('SELECT count(*) FROM users WHERE city NOT IN (SELECT user_id FROM orders WHERE amount > 38)');
 SELECT check_query('SELECT count(*) FROM users WHERE city NOT IN (SELECT user_id FROM orders WHERE amount > 38)');
@@ -187,7 +198,6 @@ SELECT check_query('SELECT count(*) FROM users u WHERE EXISTS (SELECT 1 FROM oth
 SELECT check_query('SELECT count(*) FROM users u WHERE EXISTS (SELECT 1 FROM orders o WHERE o.order_id = u.id)');
 SELECT check_query('SELECT count(*) FROM users u WHERE id > (SELECT avg(user_id) FROM orders)');
 SELECT check_query('SELECT count(*) FROM users u WHERE id IN (SELECT user_id FROM orders ORDER BY amount NULLS LAST, order_id LIMIT 20)');
-SELECT check_query('SELECT u.id, (SELECT sum(amount) FROM orders o WHERE o.user_id = u.id) FROM users u WHERE u.id < 20 ORDER BY 1');
 -- with a parameter on the distribution column
 PREPARE p3(int) AS SELECT count(*) FROM users u WHERE u.id = $1 AND EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id AND o.amount > 20);
 PREPARE p3_local(int) AS SELECT count(*) FROM users_local u WHERE u.id = $1 AND EXISTS (SELECT 1 FROM orders_local o WHERE o.user_id = u.id AND o.amount > 20);

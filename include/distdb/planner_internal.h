@@ -92,8 +92,13 @@ extern void KeepSubqueryRelations(Query *query, Relids relations,
 extern bool IsPartitionColumn(Query *query, Node *expr);
 
 /* sublink_pushdown.c */
-extern bool IsShippableSubLinkCondition(Query *query, Relids relations,
-										Relids distributed, Node *clause);
+extern bool IsShippableWithSubLinks(Query *query, Relids relations,
+									Relids distributed, Node *clause);
+extern List *TakeShippableOutputs(Query *query, Relids relations,
+								  Relids distributed, List **exprs);
+extern void RestoreShippedOutputs(List *entries, List *exprs);
+extern void ReadShippedOutputs(List *entries, Index placeholderIndex,
+							   AttrNumber firstColumn);
 extern void InlineCommonTableExpressions(Query *query);
 
 /* modify_pushdown.c */

@@ -122,29 +122,41 @@ UniqueRtableNames(Query *query, List **usedNames)
 	names = select_rtable_names_for_explain(query->rtable, relations);
 	foreach(lc, names)
 	{
-		char	   *name = lfirst(lc);
-		char	   *unique = name;
-		int			suffix = 0;
-		ListCell   *used;
-		bool		taken = true;
-
-		if (name == NULL)
+		if (lfirst(lc) == NULL)
 			continue;
-		while (taken)
-		{
-			taken = false;
-			foreach(used, *usedNames)
-			{
-				if (strcmp(lfirst(used), unique) == 0)
-					taken = true;
-			}
-			if (taken)
-				unique = psprintf("%s_%d", name, ++suffix);
-		}
-		lfirst(lc) = unique;
-		*usedNames = lappend(*usedNames, unique);
+		lfirst(lc) = UniqueName(lfirst(lc), *usedNames);
+		*usedNames = lappend(*usedNames, lfirst(lc));
 	}
 	return names;
+}
+
+/* NameIsUsed: whether the list of names holds name */
+static bool
+NameIsUsed(const char *name, List *usedNames)
+{
+	ListCell   *lc;
+
+	foreach(lc, usedNames)
+	{
+		if (strcmp(lfirst(lc), name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * UniqueName returns name, or else the first of name_1, name_2, ... that
+ * is not in the list of names used.
+ */
+char *
+UniqueName(const char *name, List *usedNames)
+{
+	char	   *unique = pstrdup(name);
+	int			suffix = 0;
+
+	while (NameIsUsed(unique, usedNames))
+		unique = psprintf("%s_%d", name, ++suffix);
+	return unique;
 }
 
 /*

@@ -416,6 +416,9 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	List	   *shardIndexes = NIL;
 	Expr	   *pruneValue = NULL;
 	DistributedPlan *plan;
+	List	   *shippedEntries;
+	List	   *shippedExprs;
+	AttrNumber	firstShippedColumn;
 
 	if (relationCount < 1 || query->rowMarks != NIL ||
 		query->jointree->fromlist == NIL)
@@ -446,7 +449,7 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 			Node	   *clause = lfirst(lc);
 
 			if ((IsShippableFilter(clause) ||
-				 IsShippableSubLinkCondition(query, relations, distributed,
+				 IsShippableWithSubLinks(query, relations, distributed,
 											 clause)) &&
 				bms_is_subset(pull_varnos(NULL, clause), relations))
 				pushed = lappend(pushed, clause);
@@ -455,13 +458,17 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 		}
 	}
 
+	/* output expressions with sublinks the shards evaluate go there too */
+	shippedEntries = TakeShippableOutputs(query, relations, distributed,
+										  &shippedExprs);
+
 	/*
 	 * One table alone is not a join (pull_up_planner.c reads it, with its
 	 * aggregation), unless sublinks go to its shards with it; one subquery
 	 * may run on the shards.
 	 */
 	if (relationCount < 2 && !HasSubqueries(query) &&
-		!checkExprHasSubLink((Node *) pushed))
+		!checkExprHasSubLink((Node *) pushed) && shippedEntries == NIL)
 		return NULL;
 
 	/*
@@ -476,6 +483,7 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	if (unsupported || !bms_is_member(1, relations))
 	{
 		query->jointree = joinTree;
+		RestoreShippedOutputs(shippedEntries, shippedExprs);
 		return NULL;
 	}
 
@@ -485,6 +493,20 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 								  pushed ? (Node *) make_ands_explicit(copyObject(pushed)) : NULL);
 	AddWorkerColumns(workerQuery, query, columns, 0, &columnNames,
 					 &columnVars);
+	firstShippedColumn = list_length(columnVars) + 1;
+	foreach(lc, shippedExprs)
+	{
+		Expr	   *expr = copyObject(lfirst(lc));
+
+		columnNames = lappend(columnNames,
+							  psprintf("output%d", foreach_current_index(lc) + 1));
+		columnVars = lappend(columnVars, expr);
+		workerQuery->targetList =
+			lappend(workerQuery->targetList,
+					makeTargetEntry(expr,
+									list_length(workerQuery->targetList) + 1,
+									llast(columnNames), false));
+	}
 	PrepareSubqueriesForShards(workerQuery);
 
 	/*
@@ -497,6 +519,7 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	if (!IsTransferableOutput(columnVars) || !QueryIsDeparsable(workerQuery))
 	{
 		query->jointree = joinTree;
+		RestoreShippedOutputs(shippedEntries, shippedExprs);
 		return NULL;
 	}
 
@@ -507,10 +530,12 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 	placeholderIndex = list_length(query->rtable);
 	RenumberPlaceholderColumns(query, relations, QTW_IGNORE_RANGE_TABLE,
 							   columns, placeholderIndex);
+	ReadShippedOutputs(shippedEntries, placeholderIndex, firstShippedColumn);
 	member = -1;
 	while ((member = bms_next_member(relations, member)) >= 0)
 		rt_fetch(member, query->rtable)->inFromCl = false;
-	KeepSubqueryRelations(query, relations, pushed);
+	KeepSubqueryRelations(query, relations,
+						  list_concat(list_copy(pushed), shippedExprs));
 	query->hasSubLinks = checkExprHasSubLink((Node *) query);
 	/*
 	 * The joins left the query with its FROM clause: nothing refers to their

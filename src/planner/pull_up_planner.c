@@ -229,8 +229,8 @@ PushDownJoinLevel(Query *query, PullUpState *state)
 
 /*
  * PushDownFromSubqueries tries PushDownJoinLevel on a query level with
- * subqueries in FROM or sublinks in WHERE before anything else: the
- * subqueries must still hold their tables.  When their join went to the shards, the queries left in
+ * subqueries in FROM or sublinks in WHERE or its output before anything
+ * else: the subqueries must still hold their tables.  When their join went to the shards, the queries left in
  * the level (sublinks in its output, CTEs) are transformed; the moved
  * subqueries stay, unplanned, in the range table for privilege checks.
  */
@@ -246,7 +246,8 @@ PushDownFromSubqueries(Query *query, PullUpState *state)
 			hasSubquery = true;
 	}
 	if (query->commandType != CMD_SELECT ||
-		(!hasSubquery && !checkExprHasSubLink(query->jointree->quals)) ||
+		(!hasSubquery && !checkExprHasSubLink(query->jointree->quals) &&
+		 !checkExprHasSubLink((Node *) query->targetList)) ||
 		!PushDownJoinLevel(query, state))
 		return false;
 	query_tree_walker(query, TransformWalker, state,

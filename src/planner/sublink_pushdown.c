@@ -27,7 +27,10 @@
  *	  shard, and with no NULL on either side IN is exactly true or false,
  *	  so NOT IN is exact too.
  *
- * Other sublinks stay on the coordinator, over rows pulled from the shards.
+ * Output expressions with such sublinks (a correlated scalar subquery in
+ * the SELECT list) are computed by the shards too, as columns of the
+ * join's shard query.  Other sublinks stay on the coordinator, over rows
+ * pulled from the shards.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,6 +38,7 @@
 
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/prep.h"
 #include "parser/parsetree.h"
@@ -283,14 +287,14 @@ SubLinkReplacer(Node *node, SubLinkCheckContext *context)
 }
 
 /*
- * IsShippableSubLinkCondition: whether a WHERE condition of a query level
- * whose FROM clause runs on the shards contains sublinks, all of which
- * the shards evaluate as the coordinator would, in an expression they
- * can evaluate.  distributed holds the level's co-located distributed
- * FROM items.
+ * IsShippableWithSubLinks: whether a WHERE condition or output expression
+ * of a query level whose FROM clause runs on the shards contains
+ * sublinks, all of which the shards evaluate as the coordinator would, in
+ * an expression they can evaluate row by row.  distributed holds the
+ * level's co-located distributed FROM items.
  */
 bool
-IsShippableSubLinkCondition(Query *query, Relids relations,
+IsShippableWithSubLinks(Query *query, Relids relations,
 							Relids distributed, Node *clause)
 {
 	SubLinkCheckContext context;
@@ -306,4 +310,76 @@ IsShippableSubLinkCondition(Query *query, Relids relations,
 										query->rtable))->colocationId;
 	rest = SubLinkReplacer(copyObject(clause), &context);
 	return !context.unshippable && IsShippableFilter(rest);
+}
+
+/*
+ * TakeShippableOutputs finds the output expressions of a query level
+ * without aggregation or window functions whose sublinks the shards
+ * evaluate (see IsShippableWithSubLinks): it returns their target
+ * entries, with *exprs their expressions, which it replaces by NULL
+ * constants until the shard query computes them (see
+ * ReadShippedOutputs); RestoreShippedOutputs undoes it.
+ */
+List *
+TakeShippableOutputs(Query *query, Relids relations, Relids distributed,
+					 List **exprs)
+{
+	List	   *entries = NIL;
+	ListCell   *lc;
+
+	*exprs = NIL;
+	/* grouped rows take their values from the groups, not from rows */
+	if (query->hasAggs || query->groupClause != NIL ||
+		query->groupingSets != NIL || query->hasWindowFuncs ||
+		query->hasTargetSRFs)
+		return NIL;
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+
+		if (!checkExprHasSubLink(expr) || contain_agg_clause(expr) ||
+			contain_window_function(expr) ||
+			!IsTransferableOutput(list_make1(expr)) ||
+			!IsShippableWithSubLinks(query, relations, distributed, expr))
+			continue;
+		entries = lappend(entries, tle);
+		*exprs = lappend(*exprs, expr);
+		tle->expr = (Expr *) makeNullConst(exprType(expr), exprTypmod(expr),
+										   exprCollation(expr));
+	}
+	return entries;
+}
+
+/* RestoreShippedOutputs gives the entries their expressions back */
+void
+RestoreShippedOutputs(List *entries, List *exprs)
+{
+	ListCell   *entryCell;
+	ListCell   *exprCell;
+
+	forboth(entryCell, entries, exprCell, exprs)
+		((TargetEntry *) lfirst(entryCell))->expr = lfirst(exprCell);
+}
+
+/*
+ * ReadShippedOutputs makes the entries read their expressions from the
+ * placeholder's columns, from firstColumn on, in order.
+ */
+void
+ReadShippedOutputs(List *entries, Index placeholderIndex,
+				   AttrNumber firstColumn)
+{
+	ListCell   *lc;
+	AttrNumber	column = firstColumn;
+
+	foreach(lc, entries)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+
+		tle->expr = (Expr *) makeVar(placeholderIndex, column++,
+									 exprType(expr), exprTypmod(expr),
+									 exprCollation(expr), 0);
+	}
 }

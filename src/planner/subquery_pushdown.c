@@ -34,6 +34,7 @@
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 
+#include "distdb/deparse.h"
 #include "distdb/planner_internal.h"
 
 /*
@@ -264,31 +265,18 @@ static void
 UniqueColumnNames(RangeTblEntry *rte)
 {
 	List	   *names = NIL;
+	List	   *nameNodes = NIL;
 	ListCell   *lc;
 
 	foreach(lc, rte->eref->colnames)
 	{
-		char	   *name = strVal(lfirst(lc));
-		char	   *unique = name;
-		int			suffix = 0;
-		ListCell   *used;
-		bool		taken = true;
+		char	   *unique = UniqueName(strVal(lfirst(lc)), names);
 
-		while (taken)
-		{
-			taken = false;
-			foreach(used, names)
-			{
-				if (strcmp(strVal(lfirst(used)), unique) == 0)
-					taken = true;
-			}
-			if (taken)
-				unique = psprintf("%s_%d", name, ++suffix);
-		}
-		names = lappend(names, makeString(unique));
+		names = lappend(names, unique);
+		nameNodes = lappend(nameNodes, makeString(unique));
 	}
-	rte->eref = makeAlias(rte->eref->aliasname, names);
-	rte->alias = makeAlias(rte->eref->aliasname, copyObject(names));
+	rte->eref = makeAlias(rte->eref->aliasname, nameNodes);
+	rte->alias = makeAlias(rte->eref->aliasname, copyObject(nameNodes));
 }
 
 /*
