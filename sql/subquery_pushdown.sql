@@ -209,6 +209,19 @@ SELECT check_query('EXECUTE p3(23)');
 RESET plan_cache_mode;
 DEALLOCATE p3; DEALLOCATE p3_local;
 
+-- more shapes: contradictory filters, CTEs nested in subqueries and sublinks,
+-- reference tables on an outer join's preserved side, volatile functions
+SELECT check_query('SELECT count(*), sum(c) FROM (SELECT user_id, count(*) c FROM events WHERE user_id = 7 AND user_id = 8 GROUP BY user_id) s');
+SELECT check_query('SELECT u.id, s.c FROM users u JOIN (WITH x AS (SELECT user_id, count(*) c FROM events GROUP BY user_id) SELECT user_id, c FROM x WHERE c > 6) s ON s.user_id = u.id ORDER BY 1');
+SELECT plan_kind('WITH s AS (SELECT user_id FROM orders WHERE amount > 30) SELECT count(*) FROM users WHERE id IN (SELECT user_id FROM s)');
+SELECT check_query('WITH s AS (SELECT user_id FROM orders WHERE amount > 30) SELECT count(*) FROM users WHERE id IN (SELECT user_id FROM s)');
+SELECT check_query('SELECT count(*) FROM users WHERE id NOT IN (SELECT uid FROM (SELECT user_id uid, count(*) FROM events GROUP BY user_id) x)');
+SELECT check_query('SELECT s.city, count(s.id) FROM (SELECT c.city, u.id FROM cities c LEFT JOIN users u ON u.city = c.city) s GROUP BY 1 ORDER BY 1');
+SELECT check_query('SELECT count(*) FROM (SELECT user_id, random() r FROM orders) s JOIN users u ON u.id = s.user_id WHERE s.r >= 0');
+SELECT check_query('SELECT DISTINCT s.c FROM (SELECT user_id, count(*) c FROM events GROUP BY user_id) s JOIN users u ON u.id = s.user_id ORDER BY 1');
+SELECT check_query('SELECT u.name, s.total FROM users u JOIN (SELECT user_id, sum(amount) total FROM orders GROUP BY user_id) s ON s.user_id = u.id ORDER BY s.total DESC NULLS LAST, 1 LIMIT 5 OFFSET 2');
+SELECT check_query('SELECT count(*) FROM users u JOIN orders o ON o.user_id = u.id WHERE o.amount IN (SELECT max(amount) FROM orders x WHERE x.user_id = o.user_id)');
+
 -- the shard query carries the subquery
 SELECT shard_query('SELECT u.id, o.total FROM users u JOIN (SELECT user_id, sum(amount) total FROM orders GROUP BY user_id) o ON o.user_id = u.id');
 SELECT shard_query('SELECT count(*), sum(b.s) FROM (SELECT uid, sum(c) s FROM (SELECT user_id uid, count(*) c FROM events GROUP BY user_id) a GROUP BY uid) b JOIN users ON users.id = b.uid');
