@@ -77,6 +77,8 @@ extern void ForgetSessionSettings(NodeConnection *connection);
 /* wait for the connection's socket (and the latch); serves interrupts */
 extern void WaitForNodeSocket(NodeConnection *connection, bool forRead,
 							  bool forWrite);
+extern bool WaitForNodeSocketUntil(NodeConnection *connection, bool forRead,
+								   bool forWrite, long timeoutMs);
 
 /* connections to a node the running statement holds */
 extern int	CountClaimedNodeConnections(int32 nodeId);

@@ -37,10 +37,10 @@ extern bool StatementMayAutocommit(void);
  * (abort, after commit): they neither throw nor serve interrupts, and give
  * up at the deadline.  They return false on any failure.
  */
-extern bool WaitQuietly(PGconn *conn, TimestampTz deadline);
-extern bool FlushQuietly(PGconn *conn, TimestampTz deadline);
-extern bool NextResultQuietly(PGconn *conn, TimestampTz deadline,
-							  PGresult **result);
+extern bool WaitQuietly(NodeConnection *connection, TimestampTz deadline);
+extern bool FlushQuietly(NodeConnection *connection, TimestampTz deadline);
+extern bool NextResultQuietly(NodeConnection *connection,
+							  TimestampTz deadline, PGresult **result);
 extern bool StopRunningCommand(NodeConnection *connection,
 							   TimestampTz deadline);
 

@@ -641,16 +641,23 @@ ForgetSessionSettings(NodeConnection *connection)
 #define SOCKET_EVENT_POSITION 2
 
 /*
- * WaitForNodeSocket waits until the connection's socket is readable and/or
- * writable, or the latch is set, and serves interrupts.  The wait event set
- * lives as long as the connection, which spares creating one per wait.
+ * WaitForNodeSocketUntil waits at most timeoutMs (-1: without limit) until
+ * the connection's socket is readable and/or writable, or the latch is
+ * set; returns false when the time ran out or the connection has no
+ * socket.  It serves no interrupts, so abort and post-commit cleanup use it
+ * too.  The wait event set lives as long as the connection, which spares
+ * creating one (an epoll instance and three system calls) per wait.
  */
-void
-WaitForNodeSocket(NodeConnection *connection, bool forRead, bool forWrite)
+bool
+WaitForNodeSocketUntil(NodeConnection *connection, bool forRead,
+					   bool forWrite, long timeoutMs)
 {
 	WaitEvent	event;
 	uint32		events = 0;
+	int			count;
 
+	if (PQsocket(connection->pgconn) < 0)
+		return false;
 	if (connection->waitSet == NULL)
 	{
 		WaitEventSet *set = CreateWaitEventSet(ConnectionContext, 3);
@@ -671,10 +678,21 @@ WaitForNodeSocket(NodeConnection *connection, bool forRead, bool forWrite)
 		events |= WL_SOCKET_WRITEABLE;
 	ModifyWaitEvent(connection->waitSet, SOCKET_EVENT_POSITION, events, NULL);
 
-	if (WaitEventSetWait(connection->waitSet, -1, &event, 1,
-						 PG_WAIT_EXTENSION) == 1 &&
-		(event.events & WL_LATCH_SET))
+	count = WaitEventSetWait(connection->waitSet, timeoutMs, &event, 1,
+							 PG_WAIT_EXTENSION);
+	if (count == 1 && (event.events & WL_LATCH_SET))
 		ResetLatch(MyLatch);
+	return count > 0;
+}
+
+/*
+ * WaitForNodeSocket waits until the connection's socket is readable and/or
+ * writable, or the latch is set, and serves interrupts.
+ */
+void
+WaitForNodeSocket(NodeConnection *connection, bool forRead, bool forWrite)
+{
+	(void) WaitForNodeSocketUntil(connection, forRead, forWrite, -1);
 	CheckForDistributedDeadlockCancel();
 	CHECK_FOR_INTERRUPTS();
 }

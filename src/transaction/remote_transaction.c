@@ -179,25 +179,19 @@ StatementMayAutocommit(void)
 }
 
 /*
- * WaitQuietly waits for a socket with a deadline, without raising errors
- * or serving interrupts; for cleanup during abort.  Returns false when the
- * deadline passed.
+ * WaitQuietly waits for a connection's socket with a deadline, without
+ * raising errors or serving interrupts; for cleanup during abort.  Returns
+ * false when the deadline passed.
  */
 bool
-WaitQuietly(PGconn *conn, TimestampTz deadline)
+WaitQuietly(NodeConnection *connection, TimestampTz deadline)
 {
 	long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
 														  deadline);
-	int			rc;
 
 	if (timeout <= 0)
 		return false;
-	rc = WaitLatchOrSocket(MyLatch,
-						   WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT |
-						   WL_EXIT_ON_PM_DEATH,
-						   PQsocket(conn), timeout, PG_WAIT_EXTENSION);
-	if (rc & WL_LATCH_SET)
-		ResetLatch(MyLatch);
+	(void) WaitForNodeSocketUntil(connection, true, false, timeout);
 	return true;
 }
 
@@ -206,15 +200,17 @@ WaitQuietly(PGconn *conn, TimestampTz deadline)
  * deadline, without raising errors; false on failure.
  */
 bool
-FlushQuietly(PGconn *conn, TimestampTz deadline)
+FlushQuietly(NodeConnection *connection, TimestampTz deadline)
 {
+	PGconn	   *conn = connection->pgconn;
+
 	for (;;)
 	{
 		int			rc = PQflush(conn);
 
 		if (rc == 0)
 			return true;
-		if (rc < 0 || !WaitQuietly(conn, deadline) ||
+		if (rc < 0 || !WaitQuietly(connection, deadline) ||
 			PQconsumeInput(conn) == 0)
 			return false;
 	}
@@ -227,11 +223,14 @@ FlushQuietly(PGconn *conn, TimestampTz deadline)
  * set (NULL once the command has no more results).
  */
 bool
-NextResultQuietly(PGconn *conn, TimestampTz deadline, PGresult **result)
+NextResultQuietly(NodeConnection *connection, TimestampTz deadline,
+				  PGresult **result)
 {
+	PGconn	   *conn = connection->pgconn;
+
 	while (PQisBusy(conn))
 	{
-		if (!WaitQuietly(conn, deadline) || PQconsumeInput(conn) == 0)
+		if (!WaitQuietly(connection, deadline) || PQconsumeInput(conn) == 0)
 			return false;
 	}
 	*result = PQgetResult(conn);
@@ -243,13 +242,14 @@ NextResultQuietly(PGconn *conn, TimestampTz deadline, PGresult **result)
  * within a deadline; returns false if the connection is unusable after.
  */
 static bool
-DrainQuietly(PGconn *conn, TimestampTz deadline)
+DrainQuietly(NodeConnection *connection, TimestampTz deadline)
 {
+	PGconn	   *conn = connection->pgconn;
 	PGresult   *result;
 
 	for (;;)
 	{
-		if (!NextResultQuietly(conn, deadline, &result))
+		if (!NextResultQuietly(connection, deadline, &result))
 			return false;
 		if (result == NULL)
 			return true;
@@ -269,16 +269,17 @@ DrainQuietly(PGconn *conn, TimestampTz deadline)
  * on any failure.
  */
 static bool
-RunQuietly(PGconn *conn, const char *sql, TimestampTz deadline)
+RunQuietly(NodeConnection *connection, const char *sql, TimestampTz deadline)
 {
 	PGresult   *result;
 	bool		ok = true;
 
-	if (PQsendQuery(conn, sql) == 0 || !FlushQuietly(conn, deadline))
+	if (PQsendQuery(connection->pgconn, sql) == 0 ||
+		!FlushQuietly(connection, deadline))
 		return false;
 	for (;;)
 	{
-		if (!NextResultQuietly(conn, deadline, &result))
+		if (!NextResultQuietly(connection, deadline, &result))
 			return false;
 		if (result == NULL)
 			return ok;
@@ -312,7 +313,7 @@ StopRunningCommand(NodeConnection *connection, TimestampTz deadline)
 			return false;
 		}
 		PQfreeCancel(cancel);
-		if (!DrainQuietly(conn, deadline))
+		if (!DrainQuietly(connection, deadline))
 			return false;
 	}
 	return true;
@@ -332,7 +333,7 @@ AbortRemoteWork(NodeConnection *connection)
 	bool		usable = StopRunningCommand(connection, deadline);
 
 	if (usable && PQtransactionStatus(connection->pgconn) != PQTRANS_IDLE)
-		usable = RunQuietly(connection->pgconn, "ROLLBACK", deadline);
+		usable = RunQuietly(connection, "ROLLBACK", deadline);
 	if (usable && PQtransactionStatus(connection->pgconn) != PQTRANS_IDLE)
 		usable = false;
 
@@ -505,7 +506,7 @@ RemoteSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 			connection->claimed = false;
 			ForgetSessionSettings(connection);
 			if (!StopRunningCommand(connection, deadline) ||
-				!RunQuietly(connection->pgconn, command, deadline))
+				!RunQuietly(connection, command, deadline))
 			{
 				/* the remote transaction is lost: the local one must fail */
 				RemoteTransactionBroken = true;

@@ -452,7 +452,7 @@ SendQuietly(NodeConnection *connection, const char *sql, TimestampTz deadline)
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 		return false;
 	LogRemoteCommand(connection, sql);
-	return PQsendQuery(conn, sql) != 0 && FlushQuietly(conn, deadline);
+	return PQsendQuery(conn, sql) != 0 && FlushQuietly(connection, deadline);
 }
 
 /*
@@ -473,7 +473,7 @@ CollectQuietly(NodeConnection *connection, TimestampTz deadline,
 	{
 		PGresult   *result;
 
-		if (!NextResultQuietly(conn, deadline, &result))
+		if (!NextResultQuietly(connection, deadline, &result))
 			return false;
 		if (result == NULL)
 			return true;
