@@ -16,6 +16,7 @@
 #define DISTDB_CONNECTION_CACHE_H
 
 #include "lib/ilist.h"
+#include "nodes/pg_list.h"
 #include "libpq-fe.h"
 #include "storage/latch.h"
 #include "utils/hsearch.h"
@@ -23,7 +24,8 @@
 typedef enum RemoteXactState
 {
 	REMOTE_XACT_NONE,			/* no remote transaction block open */
-	REMOTE_XACT_OPEN,			/* BEGIN sent and acknowledged */
+	REMOTE_XACT_OPEN,			/* BEGIN acknowledged, or queued to go out
+								 * with the next query */
 	REMOTE_XACT_FAILED			/* the remote transaction is in an unknown
 								 * or failed state; abort the local one */
 } RemoteXactState;
@@ -47,6 +49,24 @@ typedef struct NodeConnection
 	WaitEventSet *waitSet;		/* latch, postmaster death and the socket */
 	HTAB	   *preparedStatements; /* statements prepared on the node */
 	int			preparedCount;
+
+	/*
+	 * Commands opening the remote transaction that go out with the next
+	 * query (QueueRemoteTransactionBegins), and the state before them.
+	 */
+	List	   *queuedCommands; /* char *, one statement each */
+	RemoteXactState queuedFromState;
+	int			queuedFromDepth;
+
+	/*
+	 * A query sent in libpq pipeline mode behind queued commands
+	 * (remote_pipeline.c): their results are read and skipped, the first
+	 * failure among them is returned instead of the query's results.
+	 */
+	bool		pipelined;		/* in pipeline mode until the Sync is read */
+	int			pipelineSkip;	/* queued commands whose results are left */
+	bool		pipelineSingleRow;	/* the query wants single-row mode */
+	PGresult   *pipelineFailure;	/* the first failed queued command */
 } NodeConnection;
 
 extern void InitializeConnectionCache(void);

@@ -23,12 +23,21 @@ typedef struct RemoteParams
 /* flags of SendRemoteQuery and SendRemotePrepared */
 #define REMOTE_SINGLE_ROW 1		/* rows one PGresult at a time */
 #define REMOTE_BINARY_RESULTS 2 /* values in binary format */
+#define REMOTE_WITH_QUEUED 4	/* sql is one statement: the connection's
+								 * queued commands may go with it */
 
 extern void SendRemoteQuery(NodeConnection *connection, const char *sql,
 							const RemoteParams *params, int flags);
 extern void SendRemotePrepared(NodeConnection *connection, const char *sql,
 							   const RemoteParams *params, int flags);
 extern PGresult *WaitForRemoteResult(NodeConnection *connection);
+
+/* PQisBusy and PQgetResult that hide queued commands (remote_pipeline.c) */
+extern bool RemoteResultBusy(NodeConnection *connection);
+extern PGresult *NextRemoteResult(NodeConnection *connection);
+extern void StartPipeline(NodeConnection *connection, bool singleRow);
+extern void EndPipelineSend(NodeConnection *connection);
+extern bool EndPipeline(NodeConnection *connection);
 extern void WaitForConnectionFlush(NodeConnection *connection);
 
 extern void ExecuteRemoteCommand(NodeConnection *connection, const char *sql);

@@ -25,6 +25,10 @@ extern void BeginRemoteTransactionIfNeeded(NodeConnection *connection);
 /* the same for several connections, with the BEGINs sent in parallel */
 extern void BeginRemoteTransactions(List *connections);
 
+/* the same, with the commands sent ahead of each connection's next query */
+extern void QueueRemoteTransactionBegins(List *connections);
+extern void SendQueuedCommands(NodeConnection *connection);
+
 /*
  * Whether a statement may run on a connection in autocommit mode, without
  * a remote transaction block: true only for a top-level statement outside

@@ -586,6 +586,9 @@ CloseNodeConnection(NodeConnection *connection)
 	ForgetSessionSettings(connection);
 	if (connection->preparedStatements != NULL)
 		hash_destroy(connection->preparedStatements);
+	if (connection->pipelineFailure != NULL)
+		PQclear(connection->pipelineFailure);
+	list_free_deep(connection->queuedCommands);
 	pfree(connection->nodeName);
 	pfree(connection);
 }

@@ -24,8 +24,10 @@
 
 #include "distdb/distdb.h"
 #include "distdb/remote_command.h"
+#include "distdb/remote_transaction.h"
 
 static PGresult *CollectResults(NodeConnection *connection);
+static bool BeginSend(NodeConnection *connection, int flags);
 static void FinishSend(NodeConnection *connection, int flags);
 
 
@@ -67,11 +69,31 @@ WaitForConnectionFlush(NodeConnection *connection)
 }
 
 /*
+ * BeginSend prepares the connection for a query: with REMOTE_WITH_QUEUED
+ * the queued transaction-start commands go with it in one round trip
+ * (remote_pipeline.c), otherwise they are run first.  Returns whether the
+ * query goes into a pipeline.
+ */
+static bool
+BeginSend(NodeConnection *connection, int flags)
+{
+	if (connection->queuedCommands == NIL)
+		return false;
+	if (!(flags & REMOTE_WITH_QUEUED))
+	{
+		SendQueuedCommands(connection);
+		return false;
+	}
+	StartPipeline(connection, (flags & REMOTE_SINGLE_ROW) != 0);
+	return true;
+}
+
+/*
  * SendRemoteQuery sends a query (with optional text parameters) without
  * waiting for its result.  With REMOTE_SINGLE_ROW, rows come one PGresult
  * at a time so that large results need not fit in memory; with
- * REMOTE_BINARY_RESULTS values come in binary format.  Without parameters
- * or binary results, sql may hold several commands.
+ * REMOTE_BINARY_RESULTS values come in binary format.  Without parameters,
+ * binary results or REMOTE_WITH_QUEUED, sql may hold several commands.
  */
 void
 SendRemoteQuery(NodeConnection *connection, const char *sql,
@@ -79,9 +101,10 @@ SendRemoteQuery(NodeConnection *connection, const char *sql,
 {
 	int			sent;
 	int			paramCount = (params != NULL) ? params->count : 0;
+	bool		pipelined = BeginSend(connection, flags);
 
 	LogRemoteCommand(connection, sql);
-	if (paramCount > 0 || (flags & REMOTE_BINARY_RESULTS))
+	if (paramCount > 0 || (flags & REMOTE_BINARY_RESULTS) || pipelined)
 		sent = PQsendQueryParams(connection->pgconn, sql, paramCount,
 								 paramCount > 0 ? params->types : NULL,
 								 paramCount > 0 ? params->values : NULL,
@@ -95,13 +118,17 @@ SendRemoteQuery(NodeConnection *connection, const char *sql,
 }
 
 /*
- * FinishSend switches to single-row mode if asked, and flushes.
+ * FinishSend switches to single-row mode if asked (in a pipeline, that
+ * waits for the queued commands' results: see RemoteResultBusy), ends a
+ * pipeline, and flushes.
  */
 static void
 FinishSend(NodeConnection *connection, int flags)
 {
-	if ((flags & REMOTE_SINGLE_ROW) &&
-		PQsetSingleRowMode(connection->pgconn) == 0)
+	if (connection->pipelined)
+		EndPipelineSend(connection);
+	else if ((flags & REMOTE_SINGLE_ROW) &&
+			 PQsetSingleRowMode(connection->pgconn) == 0)
 		elog(ERROR, "could not switch to single-row mode");
 	WaitForConnectionFlush(connection);
 }
@@ -186,6 +213,7 @@ SendRemotePrepared(NodeConnection *connection, const char *sql,
 		connection->preparedCount++;
 	}
 
+	(void) BeginSend(connection, flags);
 	if (PQsendQueryPrepared(connection->pgconn, entry->name, params->count,
 							params->values, NULL, NULL,
 							(flags & REMOTE_BINARY_RESULTS) ? 1 : 0) == 0)
@@ -200,13 +228,13 @@ SendRemotePrepared(NodeConnection *connection, const char *sql,
 PGresult *
 WaitForRemoteResult(NodeConnection *connection)
 {
-	while (PQisBusy(connection->pgconn))
+	while (RemoteResultBusy(connection))
 	{
 		WaitForNodeSocket(connection, true, false);
 		if (PQconsumeInput(connection->pgconn) == 0)
 			ThrowConnectionError(connection);
 	}
-	return PQgetResult(connection->pgconn);
+	return NextRemoteResult(connection);
 }
 
 /*

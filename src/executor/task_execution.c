@@ -214,8 +214,11 @@ StartExecution(TaskExecution *execution)
 	DealTasks(execution, firstTasks);
 
 	FinishConnectionEstablishment(allConnections);
+	foreach(lc, allConnections)
+		SyncSessionSettings(lfirst(lc));
+	/* BEGIN goes with each connection's first task (StartNextTask) */
 	if (needsTransaction)
-		BeginRemoteTransactions(allConnections);
+		QueueRemoteTransactionBegins(allConnections);
 	foreach(lc, allConnections)
 	{
 		if (((NodeConnection *) lfirst(lc))->xactState != REMOTE_XACT_NONE)
@@ -226,7 +229,6 @@ StartExecution(TaskExecution *execution)
 	{
 		ConnectionTasks *connectionTasks = lfirst(lc);
 
-		SyncSessionSettings(connectionTasks->connection);
 		if (execution->isWrite && needsTransaction)
 			connectionTasks->connection->wroteData = true;
 		StartNextTask(execution, connectionTasks);
@@ -294,7 +296,7 @@ static void
 StartNextTask(TaskExecution *execution, ConnectionTasks *connectionTasks)
 {
 	DistTask   *task;
-	int			flags = 0;
+	int			flags = REMOTE_WITH_QUEUED;
 
 	if (connectionTasks->nextTask >= list_length(connectionTasks->tasks))
 	{
@@ -560,9 +562,9 @@ FetchNextRow(TaskExecution *execution, TupleTableSlot *slot, DistTask **task)
 			NodeConnection *connection = connectionTasks->connection;
 
 			while (connectionTasks->currentTask != NULL &&
-				   !PQisBusy(connection->pgconn))
+				   !RemoteResultBusy(connection))
 			{
-				PGresult   *result = PQgetResult(connection->pgconn);
+				PGresult   *result = NextRemoteResult(connection);
 
 				if (result == NULL)
 				{

@@ -30,6 +30,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "distdb/connection_cache.h"
@@ -62,14 +63,17 @@ InitializeRemoteTransactions(void)
 }
 
 /*
- * BeginCommandFor builds the commands that bring a connection's remote
- * transaction to the local one's state, or returns NULL when it is there.
+ * BeginCommandsFor returns the commands (one statement each) that bring a
+ * connection's remote transaction to the local one's state: BEGIN with the
+ * local isolation level and the distributed transaction id, and the
+ * savepoints of the local subtransactions; NIL when it is there.
  */
-static char *
-BeginCommandFor(NodeConnection *connection)
+static List *
+BeginCommandsFor(NodeConnection *connection)
 {
 	int			localDepth = GetCurrentTransactionNestLevel();
-	StringInfoData command;
+	int			depth = connection->xactDepth;
+	List	   *commands = NIL;
 
 	if (RemoteTransactionBroken)
 		ereport(ERROR,
@@ -77,27 +81,24 @@ BeginCommandFor(NodeConnection *connection)
 				 errmsg("a remote savepoint of this transaction could not be rolled back"),
 				 errhint("Roll back the transaction.")));
 
-	if (connection->xactState == REMOTE_XACT_OPEN &&
-		connection->xactDepth >= localDepth)
-		return NULL;
+	if (connection->xactState == REMOTE_XACT_OPEN && depth >= localDepth)
+		return NIL;
 
-	initStringInfo(&command);
 	if (connection->xactState == REMOTE_XACT_NONE)
 	{
-		appendStringInfoString(&command, "BEGIN ISOLATION LEVEL ");
-		if (XactIsoLevel == XACT_SERIALIZABLE)
-			appendStringInfoString(&command, "SERIALIZABLE");
-		else if (XactIsoLevel == XACT_REPEATABLE_READ)
-			appendStringInfoString(&command, "REPEATABLE READ");
-		else
-			appendStringInfoString(&command, "READ COMMITTED");
-		if (XactReadOnly)
-			appendStringInfoString(&command, " READ ONLY");
+		commands = lappend(commands,
+						   psprintf("BEGIN ISOLATION LEVEL %s%s",
+									XactIsoLevel == XACT_SERIALIZABLE ?
+									"SERIALIZABLE" :
+									XactIsoLevel == XACT_REPEATABLE_READ ?
+									"REPEATABLE READ" : "READ COMMITTED",
+									XactReadOnly ? " READ ONLY" : ""));
 		/* in the same round trip: deadlock detection needs the id */
-		appendStringInfo(&command, ";SET LOCAL %s = '%s';",
-						 DISTRIBUTED_TRANSACTION_ID_GUC,
-						 CurrentDistributedTransactionIdText());
-		connection->xactDepth = 1;
+		commands = lappend(commands,
+						   psprintf("SET LOCAL %s = '%s'",
+									DISTRIBUTED_TRANSACTION_ID_GUC,
+									CurrentDistributedTransactionIdText()));
+		depth = 1;
 	}
 	else if (connection->xactState == REMOTE_XACT_FAILED)
 		ereport(ERROR,
@@ -106,13 +107,35 @@ BeginCommandFor(NodeConnection *connection)
 						connection->nodeName, connection->nodePort),
 				 errhint("Roll back the transaction.")));
 
-	while (connection->xactDepth < localDepth)
-	{
-		connection->xactDepth++;
-		appendStringInfo(&command, "SAVEPOINT distdb_s%d;",
-						 connection->xactDepth);
-	}
-	return command.data;
+	while (depth < localDepth)
+		commands = lappend(commands, psprintf("SAVEPOINT distdb_s%d", ++depth));
+	return commands;
+}
+
+/*
+ * JoinCommands joins single commands into one multi-command string.
+ */
+static char *
+JoinCommands(List *commands)
+{
+	StringInfoData text;
+	ListCell   *lc;
+
+	initStringInfo(&text);
+	foreach(lc, commands)
+		appendStringInfo(&text, "%s;", (char *) lfirst(lc));
+	return text.data;
+}
+
+/*
+ * MarkRemoteTransactionOpen records that the connection's remote
+ * transaction matches the local one's nesting level.
+ */
+static void
+MarkRemoteTransactionOpen(NodeConnection *connection)
+{
+	connection->xactState = REMOTE_XACT_OPEN;
+	connection->xactDepth = GetCurrentTransactionNestLevel();
 }
 
 /*
@@ -139,33 +162,90 @@ BeginRemoteTransactions(List *connections)
 	foreach(lc, connections)
 	{
 		NodeConnection *connection = lfirst(lc);
-		RemoteXactState oldState = connection->xactState;
-		int			oldDepth = connection->xactDepth;
-		char	   *command = BeginCommandFor(connection);
+		List	   *begin = BeginCommandsFor(connection);
 
-		if (command == NULL)
+		if (begin == NIL)
 			continue;
-		/* the state changes only once the node has acknowledged */
-		connection->xactState = oldState;
-		connection->xactDepth = oldDepth;
 		needed = lappend(needed, connection);
-		commands = lappend(commands, command);
+		commands = lappend(commands, JoinCommands(begin));
 	}
 	if (needed == NIL)
 		return;
 
 	ExecuteRemoteCommandOnEach(needed, commands);
 
+	/* the state changes only once the nodes have acknowledged */
 	foreach(lc, needed)
+		MarkRemoteTransactionOpen(lfirst(lc));
+}
+
+/*
+ * QueueRemoteTransactionBegins is BeginRemoteTransactions without the
+ * round trip: each connection keeps the commands that open its remote
+ * transaction, and sends them ahead of its next query (in libpq pipeline
+ * mode, see SendRemoteQuery's REMOTE_WITH_QUEUED), so that the BEGIN costs
+ * the node no extra round trip.  The remote transaction counts as open at
+ * once; if the queued commands fail, the query that carries them fails with
+ * their error, and the local transaction aborts.  Commands still queued
+ * when anything else is sent on the connection go first
+ * (SendQueuedCommands); at abort they are dropped
+ * (DiscardQueuedCommands).
+ */
+void
+QueueRemoteTransactionBegins(List *connections)
+{
+	ListCell   *lc;
+
+	foreach(lc, connections)
 	{
 		NodeConnection *connection = lfirst(lc);
+		List	   *begin = BeginCommandsFor(connection);
+		MemoryContext oldContext;
+		ListCell   *clc;
 
-		if (connection->xactState == REMOTE_XACT_NONE)
-			connection->xactDepth = 1;
-		connection->xactState = REMOTE_XACT_OPEN;
-		while (connection->xactDepth < GetCurrentTransactionNestLevel())
-			connection->xactDepth++;
+		if (begin == NIL)
+			continue;
+		Assert(connection->queuedCommands == NIL);
+		oldContext = MemoryContextSwitchTo(GetMemoryChunkContext(connection));
+		foreach(clc, begin)
+			connection->queuedCommands = lappend(connection->queuedCommands,
+												 pstrdup(lfirst(clc)));
+		MemoryContextSwitchTo(oldContext);
+		connection->queuedFromState = connection->xactState;
+		connection->queuedFromDepth = connection->xactDepth;
+		MarkRemoteTransactionOpen(connection);
 	}
+}
+
+/*
+ * SendQueuedCommands runs the connection's queued transaction-start
+ * commands now, in their own round trip.
+ */
+void
+SendQueuedCommands(NodeConnection *connection)
+{
+	List	   *commands = connection->queuedCommands;
+
+	if (commands == NIL)
+		return;
+	connection->queuedCommands = NIL;
+	ExecuteRemoteCommand(connection, JoinCommands(commands));
+	list_free_deep(commands);
+}
+
+/*
+ * DiscardQueuedCommands drops queued transaction-start commands that never
+ * left: the remote transaction is where it was before they were queued.
+ */
+static void
+DiscardQueuedCommands(NodeConnection *connection)
+{
+	if (connection->queuedCommands == NIL)
+		return;
+	list_free_deep(connection->queuedCommands);
+	connection->queuedCommands = NIL;
+	connection->xactState = connection->queuedFromState;
+	connection->xactDepth = connection->queuedFromDepth;
 }
 
 /*
@@ -246,13 +326,30 @@ DrainQuietly(NodeConnection *connection, TimestampTz deadline)
 {
 	PGconn	   *conn = connection->pgconn;
 	PGresult   *result;
+	bool		previousWasEnd = false;
 
 	for (;;)
 	{
 		if (!NextResultQuietly(connection, deadline, &result))
 			return false;
 		if (result == NULL)
-			return true;
+		{
+			/* in a pipeline, the end of one command: read up to the Sync */
+			if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF)
+				return true;
+			if (previousWasEnd)
+				return false;	/* nothing more will come */
+			previousWasEnd = true;
+			continue;
+		}
+		previousWasEnd = false;
+		if (PQresultStatus(result) == PGRES_PIPELINE_SYNC)
+		{
+			PQclear(result);
+			if (!EndPipeline(connection))
+				return false;
+			continue;
+		}
 		if (PQresultStatus(result) == PGRES_COPY_IN)
 			PQputCopyEnd(conn, "transaction aborted");
 		else if (PQresultStatus(result) == PGRES_COPY_OUT)
@@ -316,7 +413,8 @@ StopRunningCommand(NodeConnection *connection, TimestampTz deadline)
 		if (!DrainQuietly(connection, deadline))
 			return false;
 	}
-	return true;
+	/* a pipeline whose results were all read, or that never got its Sync */
+	return EndPipeline(connection);
 }
 
 /*
@@ -330,7 +428,10 @@ AbortRemoteWork(NodeConnection *connection)
 	TimestampTz deadline =
 		TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 									ABORT_CLEANUP_TIMEOUT_MS);
-	bool		usable = StopRunningCommand(connection, deadline);
+	bool		usable;
+
+	DiscardQueuedCommands(connection);
+	usable = StopRunningCommand(connection, deadline);
 
 	if (usable && PQtransactionStatus(connection->pgconn) != PQTRANS_IDLE)
 		usable = RunQuietly(connection, "ROLLBACK", deadline);
@@ -484,6 +585,9 @@ RemoteSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 		NodeConnection *connection = lfirst(lc);
 		char		command[128];
 
+		/* savepoints still queued were never made */
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+			DiscardQueuedCommands(connection);
 		if (connection->xactState != REMOTE_XACT_OPEN ||
 			connection->xactDepth < level)
 			continue;
