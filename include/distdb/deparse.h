@@ -40,5 +40,6 @@ extern Node *ParameterizeExpression(Node *node, int firstParamId,
 /* deparse_settings.c */
 extern int	PushDeparseSettings(void);
 extern void PopDeparseSettings(int nestLevel);
+extern bool TypeTextNeedsDeparseSettings(Oid type);
 
 #endif							/* DISTDB_DEPARSE_H */

@@ -15,6 +15,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "utils/guc.h"
 
 #include "distdb/deparse.h"
@@ -46,4 +47,37 @@ void
 PopDeparseSettings(int nestLevel)
 {
 	AtEOXact_GUC(true, nestLevel);
+}
+
+/*
+ * TypeTextNeedsDeparseSettings: whether the text form of a value of the
+ * type may depend on the settings PushDeparseSettings changes (floats on
+ * extra_float_digits, dates and times on DateStyle and IntervalStyle, reg*
+ * types on search_path, arrays and records on their elements).  The few
+ * common built-in types listed print the same under any of them, so
+ * printing their values needs no switch of settings -- which costs a GUC
+ * nesting level, four assignments, their undoing and a report check per
+ * statement.
+ */
+bool
+TypeTextNeedsDeparseSettings(Oid type)
+{
+	switch (type)
+	{
+		case BOOLOID:
+		case CHAROID:
+		case NAMEOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NUMERICOID:
+		case UUIDOID:
+			return false;
+		default:
+			return true;
+	}
 }

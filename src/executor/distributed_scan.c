@@ -144,7 +144,8 @@ ParamText(Oid type, Datum value)
  * text, to be sent along with it: the statement's own parameters, then the
  * values the planner turned into parameters, evaluated now, once for the
  * statement.  Values are printed under the deparse settings, so the nodes
- * read them back the same.
+ * read them back the same; the settings are switched only when a value's
+ * text depends on them or an expression is to be evaluated.
  */
 static RemoteParams *
 BuildRemoteParams(DistributedPlan *plan, EState *estate)
@@ -155,7 +156,7 @@ BuildRemoteParams(DistributedPlan *plan, EState *estate)
 	int			userParams = plan->valueParams != NIL ?
 		plan->firstValueParam - 1 : MaxExternParamId((Node *) plan->query);
 	int			count = userParams;
-	int			nestLevel;
+	int			nestLevel = -1;
 	int			i;
 	ListCell   *lc;
 
@@ -164,7 +165,6 @@ BuildRemoteParams(DistributedPlan *plan, EState *estate)
 	if (count == 0)
 		return NULL;
 
-	nestLevel = PushDeparseSettings();
 	params = palloc0(sizeof(RemoteParams));
 	params->count = count;
 	params->types = palloc0(sizeof(Oid) * count);
@@ -190,8 +190,11 @@ BuildRemoteParams(DistributedPlan *plan, EState *estate)
 			continue;
 		}
 		params->types[i] = param->ptype;
-		params->values[i] = param->isnull ? NULL :
-			ParamText(param->ptype, param->value);
+		if (param->isnull)
+			continue;
+		if (nestLevel < 0 && TypeTextNeedsDeparseSettings(param->ptype))
+			nestLevel = PushDeparseSettings();
+		params->values[i] = ParamText(param->ptype, param->value);
 	}
 	for (; i < plan->firstValueParam - 1; i++)
 		params->types[i] = TEXTOID;
@@ -203,6 +206,9 @@ BuildRemoteParams(DistributedPlan *plan, EState *estate)
 		bool		isNull;
 		Datum		value;
 
+		if (nestLevel < 0 &&
+			(!IsA(expr, Const) || TypeTextNeedsDeparseSettings(type)))
+			nestLevel = PushDeparseSettings();
 		if (IsA(expr, Const))
 		{
 			value = ((Const *) expr)->constvalue;
@@ -215,7 +221,8 @@ BuildRemoteParams(DistributedPlan *plan, EState *estate)
 		params->values[i] = isNull ? NULL : ParamText(type, value);
 		i++;
 	}
-	PopDeparseSettings(nestLevel);
+	if (nestLevel >= 0)
+		PopDeparseSettings(nestLevel);
 	return params;
 }
 
