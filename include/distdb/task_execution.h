@@ -49,6 +49,8 @@ typedef struct ConnectionTasks
 	List	   *tasks;			/* DistTask, in order */
 	int			nextTask;
 	DistTask   *currentTask;	/* running now, or NULL */
+	bool		inWaitSet;		/* its socket is in the execution's wait
+								 * event set */
 } ConnectionTasks;
 
 typedef struct TaskExecution
@@ -62,6 +64,16 @@ typedef struct TaskExecution
 	bool		started;
 	bool		finished;
 	uint64		rowsProcessed;	/* sum of the commands' row counts */
+
+	/*
+	 * Waits for several busy connections use a wait event set (the latch,
+	 * postmaster death and the busy connections' sockets) kept from one
+	 * wait to the next while the same connections are busy, and freed with
+	 * the memory it lives in, even on error.
+	 */
+	WaitEventSet *waitSet;
+	WaitEvent  *waitEvents;		/* room for what one wait returns */
+	bool		waitSetCallback;	/* the freeing callback is registered */
 
 	/*
 	 * Rows read through a connection of a remote transaction are buffered

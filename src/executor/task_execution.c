@@ -374,6 +374,79 @@ StoreRow(TaskExecution *execution, PGresult *result, TupleTableSlot *slot)
 }
 
 /*
+ * FreeExecutionWaitSet closes the wait event set of an execution when the
+ * memory it lives in goes away: a memory context reset callback, so that
+ * an error does not leak its epoll descriptor.
+ */
+static void
+FreeExecutionWaitSet(void *arg)
+{
+	TaskExecution *execution = (TaskExecution *) arg;
+
+	if (execution->waitSet != NULL)
+		FreeWaitEventSet(execution->waitSet);
+	execution->waitSet = NULL;
+}
+
+/*
+ * ExecutionWaitSet returns a wait event set for the execution's busy
+ * connections: the one of the previous wait while the same connections
+ * are busy (streaming rows, most waits are), a new one otherwise.  Idle
+ * connections stay out of it, so that a node closing one cannot wake the
+ * wait over and over.
+ */
+static WaitEventSet *
+ExecutionWaitSet(TaskExecution *execution)
+{
+	MemoryContext context = GetMemoryChunkContext(execution);
+	int			size = list_length(execution->connectionTasks) + 2;
+	bool		current = (execution->waitSet != NULL);
+	ListCell   *lc;
+
+	foreach(lc, execution->connectionTasks)
+	{
+		ConnectionTasks *connectionTasks = lfirst(lc);
+
+		if ((connectionTasks->currentTask != NULL) !=
+			connectionTasks->inWaitSet)
+			current = false;
+	}
+	if (current)
+		return execution->waitSet;
+
+	if (!execution->waitSetCallback)
+	{
+		MemoryContextCallback *callback =
+			MemoryContextAlloc(context, sizeof(MemoryContextCallback));
+
+		callback->func = FreeExecutionWaitSet;
+		callback->arg = execution;
+		MemoryContextRegisterResetCallback(context, callback);
+		execution->waitEvents = MemoryContextAlloc(context,
+												   sizeof(WaitEvent) * size);
+		execution->waitSetCallback = true;
+	}
+	FreeExecutionWaitSet(execution);
+
+	execution->waitSet = CreateWaitEventSet(context, size);
+	AddWaitEventToSet(execution->waitSet, WL_LATCH_SET, PGINVALID_SOCKET,
+					  MyLatch, NULL);
+	AddWaitEventToSet(execution->waitSet, WL_EXIT_ON_PM_DEATH,
+					  PGINVALID_SOCKET, NULL, NULL);
+	foreach(lc, execution->connectionTasks)
+	{
+		ConnectionTasks *connectionTasks = lfirst(lc);
+
+		connectionTasks->inWaitSet = (connectionTasks->currentTask != NULL);
+		if (connectionTasks->inWaitSet)
+			AddWaitEventToSet(execution->waitSet, WL_SOCKET_READABLE,
+							  PQsocket(connectionTasks->connection->pgconn),
+							  NULL, connectionTasks);
+	}
+	return execution->waitSet;
+}
+
+/*
  * WaitForBusyConnections sleeps until a busy connection has input (or the
  * latch is set), then lets libpq read it.
  */
@@ -381,7 +454,6 @@ static void
 WaitForBusyConnections(TaskExecution *execution)
 {
 	WaitEventSet *set;
-	WaitEvent  *events;
 	ListCell   *lc;
 	ConnectionTasks *onlyBusy = NULL;
 	int			count = 0;
@@ -406,42 +478,25 @@ WaitForBusyConnections(TaskExecution *execution)
 			ThrowConnectionError(onlyBusy->connection);
 		return;
 	}
-	count = 0;
 
-	set = CreateWaitEventSet(CurrentMemoryContext,
-							 list_length(execution->connectionTasks) + 2);
-	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-	foreach(lc, execution->connectionTasks)
-	{
-		ConnectionTasks *connectionTasks = lfirst(lc);
-
-		if (connectionTasks->currentTask == NULL)
-			continue;
-		AddWaitEventToSet(set, WL_SOCKET_READABLE,
-						  PQsocket(connectionTasks->connection->pgconn),
-						  NULL, connectionTasks);
-		count++;
-	}
-
-	events = palloc(sizeof(WaitEvent) * (count + 2));
-	nevents = WaitEventSetWait(set, -1, events, count + 2, PG_WAIT_EXTENSION);
-	FreeWaitEventSet(set);
-
+	set = ExecutionWaitSet(execution);
+	nevents = WaitEventSetWait(set, -1, execution->waitEvents,
+							   list_length(execution->connectionTasks) + 2,
+							   PG_WAIT_EXTENSION);
 	for (i = 0; i < nevents; i++)
 	{
+		WaitEvent  *event = &execution->waitEvents[i];
 		ConnectionTasks *connectionTasks;
 
-		if (events[i].events & WL_LATCH_SET)
+		if (event->events & WL_LATCH_SET)
 		{
 			ResetLatch(MyLatch);
 			continue;
 		}
-		connectionTasks = events[i].user_data;
+		connectionTasks = event->user_data;
 		if (PQconsumeInput(connectionTasks->connection->pgconn) == 0)
 			ThrowConnectionError(connectionTasks->connection);
 	}
-	pfree(events);
 	CheckForDistributedDeadlockCancel();
 	CHECK_FOR_INTERRUPTS();
 }
@@ -663,4 +718,5 @@ FinishTaskExecution(TaskExecution *execution)
 	execution->bufferSlot = NULL;
 	MemoryContextDelete(execution->rowContext);
 	execution->rowContext = NULL;
+	FreeExecutionWaitSet(execution);
 }
