@@ -93,6 +93,10 @@ SELECT check_query($$INSERT INTO kv AS t (k, id, v) SELECT k, id, upper(v) FROM 
 SELECT check_query($$INSERT INTO kv (k, id, v) SELECT k, id, v FROM src WHERE k = 3
 	ON CONFLICT (k, id) DO UPDATE SET v = kv.v || '-pinned' RETURNING *$$, true);
 SELECT check_query($$SELECT count(*), md5(string_agg(concat_ws(':', k, id, v, n), ',' ORDER BY k, id)) FROM kv$$);
+-- through the coordinator (more in insert_select_coordinator)
+SELECT check_query($$INSERT INTO kv (k, id, v) SELECT k + 1, id, v FROM src WHERE id < 60 ON CONFLICT DO NOTHING RETURNING *$$, true);
+SELECT check_query($$INSERT INTO kv (k, id, v) SELECT k, id + 1, v FROM src_local WHERE id < 60
+	ON CONFLICT (k, id) DO UPDATE SET v = excluded.v RETURNING *$$, true);
 
 -- a table called excluded
 CREATE TABLE excluded (k int PRIMARY KEY, v text);
@@ -104,7 +108,7 @@ SELECT * FROM sorted_rows($$INSERT INTO excluded AS e SELECT k, 'x' FROM exclude
 SELECT * FROM excluded ORDER BY k;
 
 -- refused: conflict target without the distribution column, moving rows,
--- subqueries and sequences in DO UPDATE, through the coordinator
+-- subqueries and sequences in DO UPDATE
 CREATE TABLE uniq (k int, u int, v text, UNIQUE (k, u));
 SELECT distdb.create_distributed_table('uniq', 'k', 4);
 INSERT INTO kv VALUES (1, 1, 'x') ON CONFLICT (id) DO NOTHING;
@@ -113,8 +117,6 @@ INSERT INTO kv VALUES (1, 1, 'x') ON CONFLICT (k, id) DO UPDATE SET k = excluded
 INSERT INTO kv VALUES (1, 1, 'x') ON CONFLICT (k, id) DO UPDATE SET v = (SELECT 'y');
 CREATE SEQUENCE seq;
 INSERT INTO kv VALUES (1, 1, 'x') ON CONFLICT (k, id) DO UPDATE SET n = nextval('seq');
-INSERT INTO kv (k, id, v) SELECT k + 1, id, v FROM src ON CONFLICT DO NOTHING;
-INSERT INTO kv (k, id, v) SELECT k, id, v FROM src_local ON CONFLICT DO NOTHING;
 INSERT INTO kv VALUES (1, 1, 'x') ON CONFLICT (v) DO NOTHING;
 -- errors from the shards
 \set VERBOSITY terse

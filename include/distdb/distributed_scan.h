@@ -11,6 +11,7 @@
 
 #include "nodes/execnodes.h"
 #include "nodes/extensible.h"
+#include "utils/tuplestore.h"
 
 #include "distdb/distributed_plan.h"
 
@@ -23,10 +24,24 @@ extern CustomScan *MakeDistributedScan(DistributedPlan *plan, List *targetList,
 									   List *scanTargetList);
 extern void InstallExecutorHooks(void);
 
+/* at most this many parameters go into one INSERT sent to a shard */
+#define MAX_INSERT_PARAMS 60000
+
+struct RemoteParams;
+struct DistTableCacheEntry;
+extern struct RemoteParams *BuildRemoteParams(DistributedPlan *plan,
+											  EState *estate);
+extern List *ShardInsertTasks(Query *query, struct DistTableCacheEntry *entry,
+							  int shardIndex,
+							  struct RemoteParams *prefixParams,
+							  List *columnTypes, List *values, int firstRow,
+							  int rowCount, bool prepare);
+
 /* insert_select.c */
 struct ShardCopyDestination;
-struct DistTableCacheEntry;
-extern uint64 ExecuteInsertSelect(DistributedPlan *plan, EState *estate);
+extern uint64 ExecuteInsertSelect(DistributedPlan *plan, EState *estate,
+								  TupleTableSlot *slot,
+								  Tuplestorestate *returned);
 extern struct ShardCopyDestination *ClaimShardCopyDestinations(struct DistTableCacheEntry *entry);
 extern void ReleaseShardCopyDestinations(struct ShardCopyDestination *destinations,
 										 int shardCount);

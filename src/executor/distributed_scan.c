@@ -31,9 +31,6 @@
 #include "distdb/shard_pruning.h"
 #include "distdb/task_execution.h"
 
-/* at most this many parameters go into one INSERT sent to a shard */
-#define MAX_INSERT_PARAMS 60000
-
 typedef struct DistributedScanState
 {
 	CustomScanState css;
@@ -147,7 +144,7 @@ ParamText(Oid type, Datum value)
  * read them back the same; the settings are switched only when a value's
  * text depends on them or an expression is to be evaluated.
  */
-static RemoteParams *
+RemoteParams *
 BuildRemoteParams(DistributedPlan *plan, EState *estate)
 {
 	ParamListInfo paramList = estate->es_param_list_info;
@@ -445,6 +442,46 @@ IntSublist(List *list, int first, int count)
 }
 
 /*
+ * ShardInsertTasks returns the tasks that insert rowCount rows into a shard
+ * with one INSERT ... VALUES (DeparseShardInsert of the query).  Its
+ * parameters are prefixParams (the values ON CONFLICT DO UPDATE uses, see
+ * BuildRemoteParams; NULL if none), then the rows' values: the text values
+ * (NULL for a null) of row firstRow on in the list values, one per entry of
+ * columnTypes, row after row.
+ */
+List *
+ShardInsertTasks(Query *query, DistTableCacheEntry *entry, int shardIndex,
+				 RemoteParams *prefixParams, List *columnTypes, List *values,
+				 int firstRow, int rowCount, bool prepare)
+{
+	int			prefixCount = prefixParams ? prefixParams->count : 0;
+	int			columnCount = list_length(columnTypes);
+	RemoteParams *params = palloc0(sizeof(RemoteParams));
+	int			i;
+
+	params->count = prefixCount + rowCount * columnCount;
+	params->types = palloc(sizeof(Oid) * Max(params->count, 1));
+	params->values = palloc(sizeof(char *) * Max(params->count, 1));
+	for (i = 0; i < prefixCount; i++)
+	{
+		params->types[i] = prefixParams->types[i];
+		params->values[i] = prefixParams->values[i];
+	}
+	for (i = 0; i < rowCount * columnCount; i++)
+	{
+		params->types[prefixCount + i] = list_nth_oid(columnTypes,
+													  i % columnCount);
+		params->values[prefixCount + i] =
+			list_nth(values, firstRow * columnCount + i);
+	}
+	return ShardTasks(entry, shardIndex,
+					  DeparseShardInsert(query,
+										 entry->shards[shardIndex].shardName,
+										 rowCount, prefixCount + 1),
+					  params->count > 0 ? params : NULL, prepare, true);
+}
+
+/*
  * BuildInsertTasks evaluates the rows of an INSERT ... VALUES, routes each
  * to its shard and builds one INSERT per shard (or more, for very many
  * rows).
@@ -468,7 +505,6 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 	/* ON CONFLICT DO UPDATE's parameters come first, then the rows */
 	RemoteParams *prefixParams = query->onConflict ?
 		BuildRemoteParams(plan, estate) : NULL;
-	int			prefixCount = prefixParams ? prefixParams->count : 0;
 
 	foreach(lc, query->targetList)
 	{
@@ -536,32 +572,13 @@ BuildInsertTasks(DistributedPlan *plan, DistTableCacheEntry *entry,
 		for (firstRow = 0; firstRow < shard->rowCount; firstRow += rowsPerTask)
 		{
 			int			taskRows = Min(rowsPerTask, shard->rowCount - firstRow);
-			RemoteParams *params = palloc0(sizeof(RemoteParams));
 			List	   *shardTasks;
 			ListCell   *tlc;
-			int			i;
 
-			params->count = prefixCount + taskRows * columnCount;
-			params->types = palloc(sizeof(Oid) * Max(params->count, 1));
-			params->values = palloc(sizeof(char *) * Max(params->count, 1));
-			for (i = 0; i < prefixCount; i++)
-			{
-				params->types[i] = prefixParams->types[i];
-				params->values[i] = prefixParams->values[i];
-			}
-			for (i = 0; i < taskRows * columnCount; i++)
-			{
-				params->types[prefixCount + i] =
-					list_nth_oid(columnTypes, i % columnCount);
-				params->values[prefixCount + i] =
-					list_nth(shard->values, firstRow * columnCount + i);
-			}
-			shardTasks = ShardTasks(entry, shardIndex,
-									DeparseShardInsert(query,
-													   entry->shards[shardIndex].shardName,
-													   taskRows, prefixCount + 1),
-									params->count > 0 ? params : NULL,
-									taskRows == 1, true);
+			shardTasks = ShardInsertTasks(query, entry, shardIndex,
+										  prefixParams, columnTypes,
+										  shard->values, firstRow, taskRows,
+										  taskRows == 1);
 			foreach(tlc, shardTasks)
 				((DistTask *) lfirst(tlc))->rowIndexes =
 					IntSublist(shard->rowIndexes, firstRow, taskRows);
@@ -634,11 +651,30 @@ DistributedScanNext(ScanState *node)
 	TupleTableSlot *slot = node->ss_ScanTupleSlot;
 	EState	   *estate = node->ps.state;
 
+	/* INSERT ... SELECT runs whole, keeping its RETURNING rows to return */
 	if (state->plan->kind == DIST_PLAN_INSERT_SELECT)
 	{
 		if (!state->countedRows)
-			estate->es_processed += ExecuteInsertSelect(state->plan, estate);
-		state->countedRows = true;
+		{
+			MemoryContext oldContext =
+				MemoryContextSwitchTo(estate->es_query_cxt);
+
+			if (state->plan->expectsRows)
+			{
+				state->cache = tuplestore_begin_heap(false, false, work_mem);
+				state->cacheSlot =
+					ExecAllocTableSlot(&estate->es_tupleTable,
+									   slot->tts_tupleDescriptor,
+									   &TTSOpsMinimalTuple);
+				state->cacheComplete = true;
+			}
+			MemoryContextSwitchTo(oldContext);
+			estate->es_processed += ExecuteInsertSelect(state->plan, estate,
+														slot, state->cache);
+			state->countedRows = true;
+		}
+		if (state->cache != NULL)
+			return CachedScanNext(state, slot);
 		return NULL;
 	}
 

@@ -12,11 +12,26 @@
  * atomic, and the SELECT reads everything it reads before the rows it
  * produces become visible, as in PostgreSQL.
  *
+ * With ON CONFLICT or RETURNING the rows go as batched multi-row INSERTs
+ * instead (shard_insert_batches.c).  ON CONFLICT DO UPDATE must fail when
+ * it would affect a row twice, which each shard detects only within one
+ * statement: the rows are then sorted by their conflict key (in the
+ * arbiter index's order, ties in the SELECT's order) and a batch ends only
+ * where the key changes, so that all rows with equal keys -- which go to
+ * the same shard, the key including the distribution column -- reach it in
+ * the same statement, in the SELECT's order, and PostgreSQL's own check
+ * applies there.  The sort spills to disk like any other, so memory stays
+ * bounded.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/nbtree.h"
 #include "access/table.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_operator.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -25,7 +40,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
+#include "utils/tuplesort.h"
 
 #include "distdb/connection_cache.h"
 #include "distdb/deparse.h"
@@ -33,7 +50,25 @@
 #include "distdb/metadata_cache.h"
 #include "distdb/remote_transaction.h"
 #include "distdb/shard_copy.h"
+#include "distdb/shard_insert_batches.h"
 #include "distdb/shard_pruning.h"
+
+/*
+ * The order of rows by their ON CONFLICT DO UPDATE conflict key: the sort
+ * keys (the arbiter index's columns, then the row's position in the
+ * SELECT's output) over rows of the INSERT's values followed by that
+ * position.
+ */
+typedef struct ConflictKeyOrder
+{
+	int			keyCount;		/* key columns, not counting the position */
+	AttrNumber *sortColumns;	/* keyCount + 1, in the row */
+	Oid		   *sortOperators;
+	Oid		   *collations;
+	bool	   *nullsFirst;
+	FmgrInfo   *compareFunctions;	/* btree comparison of each key column */
+	bool		nullsNotDistinct;	/* NULL keys conflict too */
+} ConflictKeyOrder;
 
 /* the receiver of the SELECT's rows */
 typedef struct InsertSelectReceiver
@@ -50,6 +85,20 @@ typedef struct InsertSelectReceiver
 	bool	   *nulls;
 	bool		switchSettings; /* values print differently here */
 	uint64		rowCount;
+
+	/* ON CONFLICT or RETURNING: rows go as INSERTs, not COPY */
+	ShardInsertBatches *batches;
+	int			columnCount;	/* non-junk target list entries */
+	AttrNumber *columnAttnos;	/* the attribute of each */
+	int			distColumn;		/* index of the distribution column's, or
+								 * -1 */
+	Datum	   *columnValues;	/* columnCount + 1: the position last */
+	bool	   *columnNulls;
+
+	/* ON CONFLICT DO UPDATE: rows sorted by their conflict key first */
+	ConflictKeyOrder *keyOrder;
+	Tuplesortstate *sort;
+	TupleTableSlot *sortSlot;	/* a row to sort */
 } InsertSelectReceiver;
 
 /*
@@ -139,6 +188,144 @@ PrintsValuesExactly(void)
 		strcmp(intervalStyle, "postgres") == 0 && atoi(floatDigits) >= 1;
 }
 
+/*
+ * AddRowToBatches passes the row just computed to the INSERT batches: into
+ * the sort first when rows are sent in conflict key order, else straight
+ * into its shard's batch, flushing the batches when one is full.
+ */
+static void
+AddRowToBatches(InsertSelectReceiver *receiver, int shardIndex)
+{
+	int			column;
+	bool		full;
+
+	for (column = 0; column < receiver->columnCount; column++)
+	{
+		AttrNumber	attno = receiver->columnAttnos[column];
+
+		receiver->columnValues[column] = receiver->values[attno - 1];
+		receiver->columnNulls[column] = receiver->nulls[attno - 1];
+	}
+
+	if (receiver->sort != NULL)
+	{
+		TupleTableSlot *slot = receiver->sortSlot;
+
+		ExecClearTuple(slot);
+		memcpy(slot->tts_values, receiver->columnValues,
+			   sizeof(Datum) * receiver->columnCount);
+		memcpy(slot->tts_isnull, receiver->columnNulls,
+			   sizeof(bool) * receiver->columnCount);
+		slot->tts_values[receiver->columnCount] =
+			Int64GetDatum((int64) receiver->rowCount);
+		slot->tts_isnull[receiver->columnCount] = false;
+		ExecStoreVirtualTuple(slot);
+		tuplesort_puttupleslot(receiver->sort, slot);
+		return;
+	}
+
+	if (receiver->switchSettings)
+	{
+		int			nestLevel = PushDeparseSettings();
+
+		full = AddShardInsertRow(receiver->batches, shardIndex,
+								 receiver->columnValues,
+								 receiver->columnNulls);
+		PopDeparseSettings(nestLevel);
+	}
+	else
+		full = AddShardInsertRow(receiver->batches, shardIndex,
+								 receiver->columnValues,
+								 receiver->columnNulls);
+	if (full)
+		FlushShardInsertBatches(receiver->batches, false);
+}
+
+/*
+ * SameConflictKey: whether two sorted rows have equal conflict keys, by
+ * the arbiter index's comparison (NULLs are distinct unless the index says
+ * NULLS NOT DISTINCT).
+ */
+static bool
+SameConflictKey(ConflictKeyOrder *order, TupleTableSlot *a, TupleTableSlot *b)
+{
+	int			key;
+
+	for (key = 0; key < order->keyCount; key++)
+	{
+		int			column = order->sortColumns[key] - 1;
+		bool		aNull = a->tts_isnull[column];
+		bool		bNull = b->tts_isnull[column];
+
+		if (aNull || bNull)
+		{
+			if (aNull && bNull && order->nullsNotDistinct)
+				continue;
+			return false;
+		}
+		if (DatumGetInt32(FunctionCall2Coll(&order->compareFunctions[key],
+											order->collations[key],
+											a->tts_values[column],
+											b->tts_values[column])) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * SendSortedRows sends the sorted rows to their shards in batches that end
+ * only where the conflict key changes (see the file header).
+ */
+static void
+SendSortedRows(InsertSelectReceiver *receiver)
+{
+	DistTableCacheEntry *entry = receiver->entry;
+	TupleDesc	rowDesc = receiver->sortSlot->tts_tupleDescriptor;
+	TupleTableSlot *slots[2];
+	TupleTableSlot *previous = NULL;
+	bool		batchFull = false;
+	int			nestLevel = 0;
+	int			next = 0;
+
+	slots[0] = MakeSingleTupleTableSlot(rowDesc, &TTSOpsMinimalTuple);
+	slots[1] = MakeSingleTupleTableSlot(rowDesc, &TTSOpsMinimalTuple);
+	tuplesort_performsort(receiver->sort);
+	if (receiver->switchSettings)
+		nestLevel = PushDeparseSettings();
+	for (;;)
+	{
+		TupleTableSlot *slot = slots[next];
+		int			shardIndex = 0; /* a reference table's only shard */
+
+		CHECK_FOR_INTERRUPTS();
+		if (!tuplesort_gettupleslot(receiver->sort, true, true, slot, NULL))
+			break;
+		slot_getallattrs(slot);
+		if (batchFull && !SameConflictKey(receiver->keyOrder, previous, slot))
+		{
+			FlushShardInsertBatches(receiver->batches, false);
+			batchFull = false;
+		}
+		if (!IsReferenceTableEntry(entry))
+			shardIndex = ShardIndexForDatum(entry,
+											slot->tts_values[receiver->distColumn],
+											entry->distType);
+		if (AddShardInsertRow(receiver->batches, shardIndex,
+							  slot->tts_values, slot->tts_isnull))
+			batchFull = true;
+
+		/* the row stays in its slot while the next one is read */
+		previous = slot;
+		next = 1 - next;
+	}
+	if (receiver->switchSettings)
+		PopDeparseSettings(nestLevel);
+	tuplesort_end(receiver->sort);
+	receiver->sort = NULL;
+	ExecDropSingleTupleTableSlot(slots[0]);
+	ExecDropSingleTupleTableSlot(slots[1]);
+}
+
 /* receiveSlot: compute the row to insert and route it */
 static bool
 InsertSelectReceiveSlot(TupleTableSlot *slot, DestReceiver *self)
@@ -178,6 +365,13 @@ InsertSelectReceiveSlot(TupleTableSlot *slot, DestReceiver *self)
 												  distIndex)->attname))));
 		shardIndex = ShardIndexForDatum(entry, receiver->values[distIndex],
 										entry->distType);
+	}
+
+	if (receiver->batches != NULL)
+	{
+		AddRowToBatches(receiver, shardIndex);
+		receiver->rowCount++;
+		return true;
 	}
 
 	/*
@@ -228,11 +422,238 @@ InsertSelectDestroy(DestReceiver *self)
 }
 
 /*
+ * IndexMatchesConflictTarget: whether a unique index on plain columns is
+ * one ON CONFLICT (columns) may use as arbiter: the same set of columns,
+ * and the operator classes and collations the conflict target names.
+ */
+static bool
+IndexMatchesConflictTarget(Relation index, OnConflictExpr *onConflict,
+						   Bitmapset *targetColumns)
+{
+	Form_pg_index form = index->rd_index;
+	Bitmapset  *indexColumns = NULL;
+	ListCell   *lc;
+	int			key;
+
+	for (key = 0; key < form->indnkeyatts; key++)
+		indexColumns = bms_add_member(indexColumns, form->indkey.values[key]);
+	if (!bms_equal(indexColumns, targetColumns))
+		return false;
+	foreach(lc, onConflict->arbiterElems)
+	{
+		InferenceElem *elem = lfirst(lc);
+		AttrNumber	attno = ((Var *) elem->expr)->varattno;
+
+		for (key = 0; key < form->indnkeyatts; key++)
+		{
+			if (form->indkey.values[key] != attno)
+				continue;
+			if (OidIsValid(elem->inferopclass) &&
+				(get_opclass_family(elem->inferopclass) !=
+				 index->rd_opfamily[key] ||
+				 get_opclass_input_type(elem->inferopclass) !=
+				 index->rd_opcintype[key]))
+				return false;
+			if (OidIsValid(elem->infercollid) &&
+				elem->infercollid != index->rd_indcollation[key])
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * BuildConflictKeyOrder returns the order in which the rows of an INSERT
+ * ... ON CONFLICT DO UPDATE are sent so that rows with equal conflict keys
+ * go together: by the key columns of the arbiter indexes, compared as
+ * those indexes compare them.  columnAttnos[i] is the attribute of value i
+ * of a row (columnCount of them, then the row's position).  Returns NULL
+ * when no index matches (the shards then refuse the statement).
+ */
+static ConflictKeyOrder *
+BuildConflictKeyOrder(Relation relation, OnConflictExpr *onConflict,
+					  AttrNumber *columnAttnos, int columnCount)
+{
+	int			natts = RelationGetDescr(relation)->natts;
+	Oid		   *families = palloc0(sizeof(Oid) * natts);
+	Oid		   *inputTypes = palloc0(sizeof(Oid) * natts);
+	Oid		   *collations = palloc0(sizeof(Oid) * natts);
+	Bitmapset  *targetColumns = NULL;
+	List	   *indexIds;
+	ConflictKeyOrder *order;
+	bool		found = false;
+	bool		nullsNotDistinct = false;
+	ListCell   *lc;
+	int			column;
+	int			key;
+
+	if (OidIsValid(onConflict->constraint))
+		indexIds = list_make1_oid(get_constraint_index(onConflict->constraint));
+	else
+	{
+		foreach(lc, onConflict->arbiterElems)
+		{
+			InferenceElem *elem = lfirst(lc);
+			Var		   *var = (Var *) elem->expr;
+
+			if (!IsA(var, Var) || var->varlevelsup != 0 || var->varattno <= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot use expressions in the conflict target of INSERT ... SELECT ... ON CONFLICT DO UPDATE on distributed table \"%s\"",
+								RelationGetRelationName(relation)),
+						 errdetail("Rows the coordinator sends must be grouped by their conflict key, which may consist of columns only.")));
+			targetColumns = bms_add_member(targetColumns, var->varattno);
+		}
+		indexIds = RelationGetIndexList(relation);
+	}
+
+	foreach(lc, indexIds)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index form = index->rd_index;
+		bool		matches = form->indisunique &&
+			RelationGetIndexExpressions(index) == NIL;
+
+		if (matches && !OidIsValid(onConflict->constraint))
+			matches = IndexMatchesConflictTarget(index, onConflict,
+												 targetColumns);
+		for (key = 0; matches && key < form->indnkeyatts; key++)
+		{
+			int			attIndex = form->indkey.values[key] - 1;
+
+			if (OidIsValid(families[attIndex]) &&
+				(families[attIndex] != index->rd_opfamily[key] ||
+				 collations[attIndex] != index->rd_indcollation[key]))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot use INSERT ... SELECT ... ON CONFLICT DO UPDATE on distributed table \"%s\" with arbiter indexes that compare their columns differently",
+								RelationGetRelationName(relation)),
+						 errhint("Name the operator class and collation in the conflict target, or ON CONSTRAINT.")));
+			families[attIndex] = index->rd_opfamily[key];
+			inputTypes[attIndex] = index->rd_opcintype[key];
+			collations[attIndex] = index->rd_indcollation[key];
+		}
+		if (matches)
+		{
+			found = true;
+			nullsNotDistinct |= form->indnullsnotdistinct;
+		}
+		index_close(index, AccessShareLock);
+	}
+	if (!found)
+		return NULL;
+
+	/* key columns the INSERT gives no value are NULL in every row: left out */
+	order = palloc0(sizeof(ConflictKeyOrder));
+	order->sortColumns = palloc0(sizeof(AttrNumber) * (columnCount + 1));
+	order->sortOperators = palloc0(sizeof(Oid) * (columnCount + 1));
+	order->collations = palloc0(sizeof(Oid) * (columnCount + 1));
+	order->nullsFirst = palloc0(sizeof(bool) * (columnCount + 1));
+	order->compareFunctions = palloc0(sizeof(FmgrInfo) * (columnCount + 1));
+	order->nullsNotDistinct = nullsNotDistinct;
+	for (column = 0; column < columnCount; column++)
+	{
+		int			attIndex = columnAttnos[column] - 1;
+		Oid			type = inputTypes[attIndex];
+
+		if (!OidIsValid(families[attIndex]))
+			continue;
+		key = order->keyCount++;
+		order->sortColumns[key] = column + 1;
+		order->sortOperators[key] =
+			get_opfamily_member(families[attIndex], type, type,
+								BTLessStrategyNumber);
+		order->collations[key] = collations[attIndex];
+		fmgr_info(get_opfamily_proc(families[attIndex], type, type,
+									BTORDER_PROC),
+				  &order->compareFunctions[key]);
+		if (!OidIsValid(order->sortOperators[key]))
+			elog(ERROR, "missing operator in operator family %u",
+				 families[attIndex]);
+	}
+
+	/* ties in the SELECT's order */
+	order->sortColumns[order->keyCount] = columnCount + 1;
+	order->sortOperators[order->keyCount] = Int8LessOperator;
+	return order;
+}
+
+/*
+ * PrepareInsertBatches sets the receiver up for sending rows as INSERTs
+ * (ON CONFLICT or RETURNING), in conflict key order for DO UPDATE.
+ */
+static void
+PrepareInsertBatches(InsertSelectReceiver *receiver, DistributedPlan *plan,
+					 EState *estate, Relation relation, TupleTableSlot *slot,
+					 Tuplestorestate *returned)
+{
+	Query	   *query = plan->query;
+	OnConflictExpr *onConflict = query->onConflict;
+	ListCell   *lc;
+	TupleDesc	rowDesc;
+	int			column = 0;
+
+	receiver->columnAttnos = palloc0(sizeof(AttrNumber) *
+									 (list_length(query->targetList) + 1));
+	receiver->distColumn = -1;
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->resjunk)
+			continue;
+		if (tle->resno == receiver->entry->distAttnum &&
+			!IsReferenceTableEntry(receiver->entry))
+			receiver->distColumn = column;
+		receiver->columnAttnos[column++] = tle->resno;
+	}
+	receiver->columnCount = column;
+	receiver->columnValues = palloc0(sizeof(Datum) * (column + 1));
+	receiver->columnNulls = palloc0(sizeof(bool) * (column + 1));
+	receiver->batches = CreateShardInsertBatches(plan, receiver->entry, estate,
+												 slot, returned);
+
+	if (onConflict == NULL || onConflict->action != ONCONFLICT_UPDATE)
+		return;
+	receiver->keyOrder = BuildConflictKeyOrder(relation, onConflict,
+											   receiver->columnAttnos,
+											   receiver->columnCount);
+	if (receiver->keyOrder == NULL)
+		return;
+
+	/* a row to sort: the INSERT's values, then the position */
+	rowDesc = CreateTemplateTupleDesc(receiver->columnCount + 1);
+	column = 0;
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->resjunk)
+			continue;
+		column++;
+		TupleDescInitEntry(rowDesc, column, NULL,
+						   exprType((Node *) tle->expr),
+						   exprTypmod((Node *) tle->expr), 0);
+	}
+	TupleDescInitEntry(rowDesc, column + 1, NULL, INT8OID, -1, 0);
+	receiver->sortSlot = MakeSingleTupleTableSlot(rowDesc, &TTSOpsVirtual);
+	receiver->sort = tuplesort_begin_heap(rowDesc,
+										  receiver->keyOrder->keyCount + 1,
+										  receiver->keyOrder->sortColumns,
+										  receiver->keyOrder->sortOperators,
+										  receiver->keyOrder->collations,
+										  receiver->keyOrder->nullsFirst,
+										  work_mem, NULL, TUPLESORT_NONE);
+}
+
+/*
  * ExecuteInsertSelect runs an INSERT ... SELECT plan and returns the
- * number of rows inserted.
+ * number of rows inserted (or updated by ON CONFLICT DO UPDATE).  slot has
+ * the descriptor of the RETURNING rows, which go to returned.
  */
 uint64
-ExecuteInsertSelect(DistributedPlan *plan, EState *estate)
+ExecuteInsertSelect(DistributedPlan *plan, EState *estate,
+					TupleTableSlot *slot, Tuplestorestate *returned)
 {
 	DistTableCacheEntry *entry = LookupDistTable(plan->relid);
 	Relation	relation;
@@ -274,6 +695,9 @@ ExecuteInsertSelect(DistributedPlan *plan, EState *estate)
 	}
 
 	receiver.context = CurrentMemoryContext;
+	if (plan->query->onConflict != NULL || plan->query->returningList != NIL)
+		PrepareInsertBatches(&receiver, plan, estate, relation, slot,
+							 returned);
 
 	queryDesc = CreateQueryDesc(plan->selectPlan, "INSERT ... SELECT",
 								GetActiveSnapshot(), InvalidSnapshot,
@@ -290,6 +714,13 @@ ExecuteInsertSelect(DistributedPlan *plan, EState *estate)
 	{
 		FlushAllShardCopyBuffers(receiver.buffers);
 		ReleaseShardCopyDestinations(receiver.destinations, entry->shardCount);
+	}
+	if (receiver.batches != NULL)
+	{
+		if (receiver.sort != NULL)
+			SendSortedRows(&receiver);
+		FlushShardInsertBatches(receiver.batches, true);
+		receiver.rowCount = ShardInsertBatchesRowCount(receiver.batches);
 	}
 	table_close(relation, NoLock);
 	return receiver.rowCount;

@@ -681,7 +681,8 @@ PlanDistributedInsert(Query *parse, int cursorOptions,
 	{
 		/*
 		 * INSERT ... SELECT: the SELECT is planned on its own (distributed
-		 * or not) and its rows are streamed into the shards.
+		 * or not) and its rows are streamed into the shards (with COPY, or
+		 * as INSERTs for ON CONFLICT and RETURNING: insert_select.c).
 		 */
 		DistributedPlan *colocatedPlan;
 
@@ -692,11 +693,6 @@ PlanDistributedInsert(Query *parse, int cursorOptions,
 										  parse->returningList,
 										  cursorOptions,
 										  copyObject(selectRte->subquery->rtable));
-		if (parse->returningList != NIL || parse->onConflict != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("INSERT ... SELECT with %s into a distributed table is supported only from a co-located table keeping the distribution column",
-							parse->onConflict ? "ON CONFLICT" : "RETURNING")));
 		plan->kind = DIST_PLAN_INSERT_SELECT;
 		plan->selectPlan = planner(copyObject(selectRte->subquery), NULL, 0,
 								   boundParams);
