@@ -86,7 +86,7 @@ INSERT INTO target (k, v) SELECT NULL, 'x';
 INSERT INTO target (k, v) SELECT k, (1 / (k - 7))::text FROM src WHERE k < 10;
 SELECT check_query('SELECT count(*), sum(k) FROM target');
 -- RETURNING (more in insert_select_coordinator)
-SELECT check_query($$INSERT INTO target (k, v) SELECT 1, 'x' RETURNING *$$);
+SELECT check_query($$INSERT INTO target (k, v) SELECT 1, 'x' RETURNING k, v$$);
 
 -- EXPLAIN
 EXPLAIN (COSTS OFF) INSERT INTO target (k, v) SELECT k, v FROM src_local_only;
