@@ -103,7 +103,8 @@ extern void InlineCommonTableExpressions(Query *query);
 
 /* modify_pushdown.c */
 extern DistributedPlan *PlanColocatedModify(Query *parse,
-											ParamListInfo boundParams);
+											ParamListInfo boundParams,
+											List **permissionRtes);
 
 /* placeholder_columns.c */
 typedef struct PlaceholderColumn

@@ -21,6 +21,9 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/relation.h"
+#include "access/stratnum.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/pathnodes.h"
@@ -29,25 +32,33 @@
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 
 #include "distdb/deparse.h"
 #include "distdb/planner_internal.h"
 
 /*
  * RefuseModify raises the error for an UPDATE or DELETE whose other tables
- * distdb cannot join to the target shard by shard.
+ * distdb cannot join to the target shard by shard (or, for a reference
+ * table, on each of its copies).
  */
 static void
 RefuseModify(Query *parse, const char *detail)
 {
+	Oid			relid = rt_fetch(parse->resultRelation, parse->rtable)->relid;
+	bool		reference = IsReferenceTable(relid);
+
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("cannot run this %s on distributed table \"%s\" shard by shard",
+			 errmsg("cannot run this %s on %s table \"%s\" shard by shard",
 					parse->commandType == CMD_UPDATE ? "UPDATE" : "DELETE",
-					get_rel_name(rt_fetch(parse->resultRelation,
-										  parse->rtable)->relid)),
+					reference ? "reference" : "distributed",
+					get_rel_name(relid)),
 			 errdetail("%s", detail),
-			 errhint("Join only distributed tables co-located with the target, on their distribution columns.")));
+			 reference ?
+			 errhint("Join only reference tables to a reference table.") :
+			 errhint("Join only reference tables and distributed tables co-located with the target, on their distribution columns.")));
 }
 
 /*
@@ -160,23 +171,235 @@ PullUpSemiJoins(Query *query)
 	query->hasSubLinks = checkExprHasSubLink((Node *) query);
 }
 
+
+/*
+ * EquatedToDetermined returns whether one of the AND-ed conditions equates
+ * column attno of relation rti, with an equality operator of opfamily,
+ * to an expression over the relations of determined only.
+ */
+static bool
+EquatedToDetermined(List *conditions, Index rti, AttrNumber attno,
+					Oid opfamily, Relids determined)
+{
+	ListCell   *lc;
+
+	foreach(lc, conditions)
+	{
+		OpExpr	   *op = lfirst(lc);
+		int			side;
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
+			!op_in_opfamily(op->opno, opfamily) ||
+			get_op_opfamily_strategy(op->opno, opfamily) != BTEqualStrategyNumber)
+			continue;
+		for (side = 0; side < 2; side++)
+		{
+			Node	   *column = list_nth(op->args, side);
+			Node	   *other = list_nth(op->args, 1 - side);
+
+			while (IsA(column, RelabelType))
+				column = (Node *) ((RelabelType *) column)->arg;
+			if (IsA(column, Var) && ((Var *) column)->varno == rti &&
+				((Var *) column)->varattno == attno &&
+				((Var *) column)->varlevelsup == 0 &&
+				!contain_volatile_functions(other) &&
+				bms_is_subset(pull_varnos(NULL, other), determined))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * UniquelyJoined returns whether every row of the relations in determined
+ * joins at most one row of relation rti: the conditions equate all the
+ * columns of one of its unique indexes (immediate, valid, without
+ * predicate or expressions) to expressions over determined.
+ */
+static bool
+UniquelyJoined(Query *query, Index rti, List *conditions, Relids determined)
+{
+	Relation	relation = relation_open(rt_fetch(rti, query->rtable)->relid,
+										 NoLock);
+	List	   *indexes = RelationGetIndexList(relation);
+	bool		unique = false;
+	ListCell   *lc;
+
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index form = index->rd_index;
+		int			column;
+
+		if (form->indisunique && form->indimmediate && form->indisvalid &&
+			RelationGetIndexExpressions(index) == NIL &&
+			RelationGetIndexPredicate(index) == NIL)
+		{
+			unique = true;
+			for (column = 0;
+				 column < IndexRelationGetNumberOfKeyAttributes(index);
+				 column++)
+			{
+				if (!EquatedToDetermined(conditions, rti,
+										 form->indkey.values[column],
+										 index->rd_opfamily[column],
+										 determined))
+					unique = false;
+			}
+		}
+		index_close(index, AccessShareLock);
+		if (unique)
+			break;
+	}
+	relation_close(relation, NoLock);
+	return unique;
+}
+
+/*
+ * InnerJoinConditions returns the AND-ed conditions of the WHERE clause
+ * and of the inner joins of a FROM item.
+ */
+static List *
+InnerJoinConditions(Node *node)
+{
+	List	   *conditions = NIL;
+
+	if (IsA(node, FromExpr))
+	{
+		FromExpr   *from = (FromExpr *) node;
+		ListCell   *lc;
+
+		if (from->quals != NULL)
+			conditions = make_ands_implicit((Expr *) from->quals);
+		foreach(lc, from->fromlist)
+			conditions = list_concat(conditions,
+									 InnerJoinConditions(lfirst(lc)));
+	}
+	else if (IsA(node, JoinExpr) &&
+			 ((JoinExpr *) node)->jointype == JOIN_INNER)
+	{
+		JoinExpr   *join = (JoinExpr *) node;
+
+		if (join->quals != NULL)
+			conditions = make_ands_implicit((Expr *) join->quals);
+		conditions = list_concat(conditions, InnerJoinConditions(join->larg));
+		conditions = list_concat(conditions, InnerJoinConditions(join->rarg));
+	}
+	return conditions;
+}
+
+/*
+ * CheckReferenceModifyDeterministic refuses an UPDATE of a reference table
+ * whose new values could differ between its copies.  Every copy runs the
+ * same statement, but when a target row joins several rows of the FROM
+ * clause, PostgreSQL updates it once with the values of whichever row its
+ * plan meets first -- and each node makes its own plan, so two copies
+ * could pick different rows and stop being copies.  The SET clause may
+ * therefore use columns of a FROM relation only when each target row
+ * joins at most one of its rows: its unique key is equated to columns of
+ * the target (or of relations themselves determined so).  DELETE, and an
+ * UPDATE whose SET uses the target's columns only, give the same result
+ * whichever row is met first.
+ */
+static void
+CheckReferenceModifyDeterministic(Query *query)
+{
+	Relids		used;
+	Relids		determined = bms_make_singleton(query->resultRelation);
+	Relids		relations = get_relids_in_jointree((Node *) query->jointree,
+												   false);
+	List	   *conditions = InnerJoinConditions((Node *) query->jointree);
+	bool		changed = true;
+
+	if (query->commandType != CMD_UPDATE)
+		return;
+	used = pull_varnos(NULL, (Node *) query->targetList);
+	while (changed && !bms_is_subset(used, determined))
+	{
+		int			member = -1;
+
+		changed = false;
+		while ((member = bms_next_member(relations, member)) >= 0)
+		{
+			if (!bms_is_member(member, determined) &&
+				rt_fetch(member, query->rtable)->rtekind == RTE_RELATION &&
+				UniquelyJoined(query, member, conditions, determined))
+			{
+				determined = bms_add_member(determined, member);
+				changed = true;
+			}
+		}
+	}
+	if (!bms_is_subset(used, determined))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot run this UPDATE on reference table \"%s\": a row could join several rows of the FROM clause",
+						get_rel_name(rt_fetch(query->resultRelation,
+											  query->rtable)->relid)),
+				 errdetail("Each copy of the table would pick its own row to take the new values from."),
+				 errhint("Join the tables the SET clause reads on all columns of a unique index or primary key.")));
+}
+
+/* walker for SubqueryRelations */
+static bool
+SubqueryRelationsWalker(Node *node, List **relations)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *query = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, query->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION)
+				*relations = lappend(*relations, copyObject(rte));
+		}
+		return query_tree_walker(query, SubqueryRelationsWalker, relations, 0);
+	}
+	return expression_tree_walker(node, SubqueryRelationsWalker, relations);
+}
+
+/*
+ * SubqueryRelations returns copies of the range table entries of the
+ * relations the statement's subqueries read (at any depth): the executor
+ * checks the user's privileges on them, with the statement's own, before
+ * anything is sent to a node.
+ */
+static List *
+SubqueryRelations(Query *parse)
+{
+	List	   *relations = NIL;
+
+	query_tree_walker(parse, SubqueryRelationsWalker, &relations, 0);
+	return relations;
+}
+
 /*
  * PlanColocatedModify plans an UPDATE ... FROM or DELETE ... USING (or
- * with EXISTS / IN subqueries) on a distributed table whose other tables
- * are co-located with it and joined to it on the distribution columns,
- * and refuses other forms.
+ * with subqueries) on a distributed or reference table, and refuses the
+ * forms it cannot run shard by shard.  *permissionRtes receives the
+ * relations of the statement's subqueries, whose privileges the executor
+ * must check too.
  */
 DistributedPlan *
-PlanColocatedModify(Query *parse, ParamListInfo boundParams)
+PlanColocatedModify(Query *parse, ParamListInfo boundParams,
+					List **permissionRtes)
 {
 	Query	   *query = copyObject(parse);
 	Relids		relations;
+	Relids		distributed = NULL;
 	RangeTblEntry *target = rt_fetch(query->resultRelation, query->rtable);
+	bool		referenceTarget = IsReferenceTable(target->relid);
 	List	   *conditions = NIL;
 	Expr	   *pruneValue = NULL;
 	List	   *shardIndexes;
 	ListCell   *lc;
 
+	*permissionRtes = SubqueryRelations(parse);
 	PullUpSemiJoins(query);
 	if (query->hasSubLinks)
 		ereport(ERROR,
@@ -195,13 +418,27 @@ PlanColocatedModify(Query *parse, ParamListInfo boundParams)
 										 get_rel_name(rte->relid)));
 		if (rte->rtekind != RTE_RELATION && rte->rtekind != RTE_JOIN)
 			RefuseModify(query, "Only tables can be joined to the target.");
+		/*
+		 * Every copy of a reference table joins the same rows only with
+		 * other reference tables, which are whole on every node.
+		 */
+		if (referenceTarget && rte->rtekind == RTE_RELATION &&
+			!IsReferenceTable(rte->relid))
+			RefuseModify(query, psprintf("\"%s\" is a distributed table: each copy of the target would see only the shards on its node.",
+										 get_rel_name(rte->relid)));
 	}
+
 	/*
-	 * Reference tables are refused: a shard task would update the target
-	 * once per node holding a copy.
+	 * A distributed target joins co-located tables on the distribution
+	 * columns, and reference tables, whose copy on the shard's node is
+	 * whole: each target row is in one shard, updated once.
 	 */
-	if (!RelationsJoinedOnDistributionColumns(query, relations, false, NULL))
-		RefuseModify(query, "Every table must be co-located with the target and joined to it on the distribution columns.");
+	if (!referenceTarget &&
+		!RelationsJoinedOnDistributionColumns(query, relations, true,
+											  &distributed))
+		RefuseModify(query, "Every distributed table must be co-located with the target and joined to it on the distribution columns.");
+	if (referenceTarget)
+		CheckReferenceModifyDeterministic(query);
 
 	/* join alias references become references to the tables' columns */
 	query->targetList = (List *)
@@ -213,10 +450,15 @@ PlanColocatedModify(Query *parse, ParamListInfo boundParams)
 	if (!QueryIsDeparsable(query))
 		RefuseModify(query, "The statement uses a clause that cannot be sent to the shards.");
 
-	if (query->jointree->quals != NULL)
-		conditions = make_ands_implicit((Expr *) query->jointree->quals);
-	shardIndexes = PruneColocatedShards(query, relations, conditions,
-										boundParams, &pruneValue);
+	if (referenceTarget)
+		shardIndexes = list_make1_int(0);
+	else
+	{
+		if (query->jointree->quals != NULL)
+			conditions = make_ands_implicit((Expr *) query->jointree->quals);
+		shardIndexes = PruneColocatedShards(query, distributed, conditions,
+											boundParams, &pruneValue);
+	}
 	return MakeShipQueryPlan(target->relid, query, shardIndexes, pruneValue,
 							 true, query->returningList != NIL);
 }

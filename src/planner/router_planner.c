@@ -283,7 +283,7 @@ static void
 CheckReferenceTableWrite(Query *parse, DistTableCacheEntry *entry)
 {
 	if (contain_volatile_functions((Node *) parse->targetList) ||
-		contain_volatile_functions(parse->jointree->quals))
+		contain_volatile_functions((Node *) parse->jointree))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot call volatile functions in %s on reference table \"%s\"",
@@ -436,12 +436,17 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	if (!isSelect && (list_length(parse->rtable) > 1 || parse->hasSubLinks) &&
 		parse->cteList == NIL && !ContainsSequenceFunctions((Node *) parse))
 	{
-		CheckDistributionColumnKept(parse->targetList,
-									LookupDistTable(rt_fetch(1, parse->rtable)->relid),
-									parse->resultRelation, 0);
-		plan = PlanColocatedModify(parse, boundParams);
+		List	   *permissionRtes;
+
+		entry = LookupDistTable(rt_fetch(1, parse->rtable)->relid);
+		if (IsReferenceTableEntry(entry))
+			CheckReferenceTableWrite(parse, entry);
+		else
+			CheckDistributionColumnKept(parse->targetList, entry,
+										parse->resultRelation, 0);
+		plan = PlanColocatedModify(parse, boundParams, &permissionRtes);
 		return BuildDirectPlannedStmt(parse, plan, parse->returningList,
-									  cursorOptions, NIL);
+									  cursorOptions, permissionRtes);
 	}
 
 	/* other joins go through join_pushdown.c, which checks co-location */
