@@ -372,3 +372,58 @@ CREATE FUNCTION distdb.distdb_shard_definitions("table" regclass,
 	RETURNS SETOF record
 	LANGUAGE C STRICT
 	AS 'MODULE_PATHNAME', 'distdb_shard_definitions';
+
+/*
+ * Two-phase aggregation (see src/executor/aggregate_state_functions.c and
+ * src/planner/aggregate_states.c).  partial_state runs on the shards and
+ * returns an aggregate's transition state; combine_states merges the
+ * shards' states on the coordinator, which then applies the aggregate's
+ * final function.  The concatenating aggregates combine the shards'
+ * array_agg, jsonb_agg and json_agg results.
+ */
+CREATE FUNCTION distdb.partial_state_transition(state anyelement,
+		aggregate oid, state_type anyelement, VARIADIC arguments "any")
+	RETURNS anyelement
+	LANGUAGE C IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'distdb_partial_state_transition';
+CREATE AGGREGATE distdb.partial_state(aggregate oid, state_type anyelement,
+		VARIADIC arguments "any") (
+	SFUNC = distdb.partial_state_transition,
+	STYPE = anyelement,
+	PARALLEL = SAFE
+);
+CREATE FUNCTION distdb.combine_state_transition(state anyelement,
+		aggregate oid, partial anyelement)
+	RETURNS anyelement
+	LANGUAGE C IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'distdb_combine_state_transition';
+CREATE AGGREGATE distdb.combine_states(aggregate oid, partial anyelement) (
+	SFUNC = distdb.combine_state_transition,
+	STYPE = anyelement,
+	PARALLEL = SAFE
+);
+CREATE FUNCTION distdb.numeric_sqrt_rounded(numeric)
+	RETURNS numeric
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'distdb_numeric_sqrt_rounded';
+COMMENT ON FUNCTION distdb.numeric_sqrt_rounded(numeric)
+	IS 'square root rounded to the scale of the argument, as numeric stddev computes it';
+CREATE AGGREGATE distdb.array_concat_agg(anycompatiblearray) (
+	SFUNC = pg_catalog.array_cat,
+	STYPE = anycompatiblearray,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE distdb.jsonb_concat_agg(jsonb) (
+	SFUNC = pg_catalog.jsonb_concat,
+	STYPE = jsonb,
+	PARALLEL = SAFE
+);
+CREATE FUNCTION distdb.json_array_concat(json, json)
+	RETURNS json
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'distdb_json_array_concat';
+CREATE AGGREGATE distdb.json_concat_agg(json) (
+	SFUNC = distdb.json_array_concat,
+	STYPE = json,
+	PARALLEL = SAFE
+);

@@ -68,6 +68,14 @@ extern DistributedPlan *PushDownWindowsOverJoin(Query *query,
 												int planIndex);
 extern bool ShippableWithAggregates(Node *node);
 
+/* aggregate_states.c */
+extern bool AggregateStateSplittable(Aggref *aggref);
+extern Aggref *MakePartialStateAggregate(Aggref *aggref);
+extern Expr *MakeStateCombine(Aggref *aggref, Expr *states);
+extern bool AggregateConcatenable(Aggref *aggref);
+extern Expr *MakeConcatCombine(Aggref *aggref, Expr *partials);
+extern Expr *MakeNumericSqrtRounded(Expr *value);
+
 /* join_pushdown.c */
 extern DistributedPlan *PushDownJoin(Query *query, ParamListInfo boundParams,
 									 int planIndex);

@@ -17,9 +17,12 @@
  *   the column is a distribution column of a table no outer join nulls);
  * - otherwise each shard computes partial aggregates per group -- count,
  *   sum, min, max, avg (as sum and count), bool_and/or, every, bit_and/or,
- *   and the variances of integers and numerics (as counts, sums and sums
- *   of squares) -- and the coordinator groups again and combines them:
- *   counts and sums are summed, minimums take the minimum, and so on;
+ *   the variances and standard deviations of integers and numerics (as
+ *   counts, sums and sums of squares), and by transition state or by
+ *   concatenation the statistical float aggregates, array_agg, string_agg
+ *   and json(b)_agg (aggregate_states.c) -- and the coordinator groups
+ *   again and combines them: counts and sums are summed, minimums take the
+ *   minimum, and so on;
  * - when every aggregate is DISTINCT over the same expression (count(DISTINCT
  *   x), string_agg(DISTINCT x, ',')), the shards return each group's
  *   distinct values of it and the coordinator aggregates those.
@@ -65,7 +68,14 @@ typedef enum AggregateSplit
 	SPLIT_VAR_SAMP,				/* var_samp, variance of integers and
 								 * numerics: from counts, sums and sums of
 								 * squares */
-	SPLIT_VAR_POP				/* var_pop of integers and numerics: same */
+	SPLIT_VAR_POP,				/* var_pop of integers and numerics: same */
+	SPLIT_STDDEV_SAMP,			/* stddev_samp, stddev of integers and
+								 * numerics: square root of the variance */
+	SPLIT_STDDEV_POP,			/* stddev_pop of integers and numerics */
+	SPLIT_STATE,				/* others with a combine function: by
+								 * transition state (aggregate_states.c) */
+	SPLIT_CONCAT				/* array_agg, string_agg, jsonb_agg:
+								 * shards' results concatenated */
 } AggregateSplit;
 
 /* state of the rewrite of one query level */
@@ -117,15 +127,15 @@ ClassifyAggregate(Aggref *aggref)
 	name = get_func_name(aggref->aggfnoid);
 	if (strcmp(name, "count") == 0)
 		return SPLIT_COUNT;
-	if (list_length(aggref->aggargtypes) != 1)
-		return SPLIT_NONE;
-	argType = linitial_oid(aggref->aggargtypes);
-	if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0 ||
-		strcmp(name, "bool_and") == 0 || strcmp(name, "bool_or") == 0 ||
-		strcmp(name, "every") == 0 || strcmp(name, "bit_and") == 0 ||
-		strcmp(name, "bit_or") == 0)
+	argType = list_length(aggref->aggargtypes) == 1 ?
+		linitial_oid(aggref->aggargtypes) : InvalidOid;
+	if (OidIsValid(argType) &&
+		(strcmp(name, "min") == 0 || strcmp(name, "max") == 0 ||
+		 strcmp(name, "bool_and") == 0 || strcmp(name, "bool_or") == 0 ||
+		 strcmp(name, "every") == 0 || strcmp(name, "bit_and") == 0 ||
+		 strcmp(name, "bit_or") == 0))
 		return SPLIT_SAME;
-	if (strcmp(name, "sum") == 0)
+	if (OidIsValid(argType) && strcmp(name, "sum") == 0)
 		return SPLIT_SUM;
 	if (strcmp(name, "avg") == 0 &&
 		(argType == INT2OID || argType == INT4OID || argType == INT8OID ||
@@ -138,7 +148,15 @@ ClassifyAggregate(Aggref *aggref)
 			return SPLIT_VAR_SAMP;
 		if (strcmp(name, "var_pop") == 0)
 			return SPLIT_VAR_POP;
+		if (strcmp(name, "stddev_samp") == 0 || strcmp(name, "stddev") == 0)
+			return SPLIT_STDDEV_SAMP;
+		if (strcmp(name, "stddev_pop") == 0)
+			return SPLIT_STDDEV_POP;
 	}
+	if (AggregateConcatenable(aggref))
+		return SPLIT_CONCAT;
+	if (AggregateStateSplittable(aggref))
+		return SPLIT_STATE;
 	return SPLIT_NONE;
 }
 
@@ -515,15 +533,18 @@ NumericCall(Oid function, Oid resultType, Expr *left, Expr *right)
 
 /*
  * CombineVariance returns the coordinator expression for var_samp (or
- * variance) or var_pop of integers or numerics from the shards' counts,
- * sums and sums of squares, all exact.  It computes what PostgreSQL's own
- * final function does, with the same numeric operations and scales:
- * NULL without rows (or with one row, for the sample variance), 0 when
- * n * sum(x^2) - sum(x)^2 is not positive, else that divided by n * (n - 1)
- * (sample) or n * n (population).
+ * variance), var_pop, stddev_samp (or stddev) or stddev_pop of integers or
+ * numerics from the shards' counts, sums and sums of squares, all exact.
+ * It computes what PostgreSQL's own final function does, with the same
+ * numeric operations and scales: NULL without rows (or with one row, for
+ * the sample statistics), 0 when n * sum(x^2) - sum(x)^2 is not positive,
+ * else that divided by n * (n - 1) (sample) or n * n (population) -- NaN
+ * when an input is NaN or infinite -- and for the standard deviations the
+ * square root of that, rounded to its scale.
  */
 static Expr *
-CombineVariance(Aggref *aggref, PushdownContext *context, bool sample)
+CombineVariance(Aggref *aggref, PushdownContext *context, bool sample,
+				bool root)
 {
 	Expr	   *argument = ((TargetEntry *) linitial(aggref->args))->expr;
 	Expr	   *value = CastTo(argument, NUMERICOID);
@@ -566,6 +587,8 @@ CombineVariance(Aggref *aggref, PushdownContext *context, bool sample)
 	caseExpr->args = list_make2(tooFew, notPositive);
 	caseExpr->defresult = NumericCall(F_NUMERIC_DIV, NUMERICOID,
 									  copyObject(numerator), denominator);
+	if (root)
+		caseExpr->defresult = MakeNumericSqrtRounded(caseExpr->defresult);
 	caseExpr->location = -1;
 	return (Expr *) caseExpr;
 }
@@ -636,9 +659,23 @@ CombineAggregate(Aggref *aggref, PushdownContext *context)
 											 COERCE_EXPLICIT_CALL);
 			}
 		case SPLIT_VAR_SAMP:
-			return CombineVariance(aggref, context, true);
+			return CombineVariance(aggref, context, true, false);
 		case SPLIT_VAR_POP:
-			return CombineVariance(aggref, context, false);
+			return CombineVariance(aggref, context, false, false);
+		case SPLIT_STDDEV_SAMP:
+			return CombineVariance(aggref, context, true, true);
+		case SPLIT_STDDEV_POP:
+			return CombineVariance(aggref, context, false, true);
+		case SPLIT_STATE:
+			return MakeStateCombine(aggref,
+									(Expr *) WorkerColumn(context,
+														  WorkerForm((Expr *) MakePartialStateAggregate(aggref),
+																	 context)));
+		case SPLIT_CONCAT:
+			return MakeConcatCombine(aggref,
+									 (Expr *) WorkerColumn(context,
+														   WorkerForm((Expr *) aggref,
+																	  context)));
 		case SPLIT_NONE:
 			break;
 	}
