@@ -13,6 +13,7 @@ CREATE TABLE orders_local (LIKE orders);
 CREATE TABLE items_local (LIKE items);
 CREATE TABLE extras_local (LIKE extras);
 CREATE TABLE other_table (k int, id int);
+CREATE TABLE other_table_local (k int, id int);
 SELECT distdb.create_distributed_table('other_table', 'k', 3);
 SELECT distdb.create_distributed_table('orders', 'k', 4);
 SELECT distdb.create_distributed_table('items', 'k', 4, colocate_with => 'orders');
@@ -67,17 +68,25 @@ SELECT check_query($$DELETE FROM orders WHERE id IN (SELECT o2.id FROM orders o2
 SELECT check_query($$DELETE FROM orders o WHERE EXISTS (SELECT FROM items i WHERE i.k = o.k AND i.label = 'l3') AND EXISTS (SELECT FROM extras e WHERE e.k = o.k) RETURNING o.k, o.id$$, true);
 SELECT plan_kind($$DELETE FROM orders o WHERE EXISTS (SELECT FROM items i WHERE i.k = o.k AND i.k = 10)$$);
 SELECT check_query($$SELECT count(*), sum(n), md5(string_agg(concat_ws(':', k, id, v, n), ',' ORDER BY k, id)) FROM orders$$);
--- refused: anti-joins, aggregates, LIMIT, not joined on the distribution
--- column, subqueries elsewhere
-UPDATE orders o SET n = 0 WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.k = o.k);
-UPDATE orders o SET n = 0 WHERE o.k NOT IN (SELECT i.k FROM items i);
-UPDATE orders o SET n = 0 WHERE o.n > (SELECT avg(qty) FROM items i WHERE i.k = o.k);
-DELETE FROM orders o WHERE o.k IN (SELECT i.k FROM items i ORDER BY i.id LIMIT 3);
-DELETE FROM orders o WHERE o.id IN (SELECT i.id FROM items i);
-DELETE FROM orders o WHERE o.k IN (SELECT x.k FROM other_table x);
-DELETE FROM orders o WHERE EXISTS (SELECT 1 FROM items i WHERE i.k = o.k) OR o.id = 1;
-UPDATE orders o SET n = (SELECT max(qty) FROM items i WHERE i.k = o.k);
-DELETE FROM orders o WHERE o.k IN (SELECT i.k FROM items_local i);
+-- anti-joins, aggregates, subqueries in SET or under OR, correlated on
+-- the distribution column, run inside each shard's statement (more in
+-- modify_subqueries.sql)
+SELECT check_query($$UPDATE orders o SET n = n + 1 WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.k = o.k AND i.qty > 4) RETURNING o.k, o.id, o.n$$, true);
+SELECT check_query($$UPDATE orders o SET n = n + 1 WHERE o.k NOT IN (SELECT i.k FROM items i WHERE i.qty = 1) RETURNING o.k, o.id, o.n$$, true);
+SELECT check_query($$UPDATE orders o SET n = n + 1 WHERE o.n > (SELECT avg(qty) * 20 FROM items i WHERE i.k = o.k) RETURNING o.k, o.id, o.n$$, true);
+SELECT check_query($$DELETE FROM orders o WHERE EXISTS (SELECT 1 FROM items i WHERE i.k = o.k AND i.qty = 6 AND i.id = o.id) OR o.id = 1 RETURNING o.k, o.id$$, true);
+SELECT check_query($$UPDATE orders o SET n = (SELECT max(qty) FROM items i WHERE i.k = o.k) WHERE o.id > 110 RETURNING o.k, o.id, o.n$$, true);
+SELECT check_query($$SELECT count(*), sum(n), md5(string_agg(concat_ws(':', k, id, v, n), ',' ORDER BY k, id)) FROM orders$$);
+-- independent of the statement's rows: computed first on the coordinator
+SELECT check_query($$DELETE FROM orders o WHERE o.k IN (SELECT i.k FROM items i ORDER BY i.id LIMIT 3) RETURNING o.k, o.id$$, true);
+SELECT check_query($$DELETE FROM orders o WHERE o.id IN (SELECT i.id + 1 FROM items i WHERE i.qty = 2) RETURNING o.k, o.id$$, true);
+INSERT INTO other_table VALUES (3, 1), (5, 2), (NULL, 3);
+INSERT INTO other_table_local SELECT * FROM other_table;
+SELECT check_query($$DELETE FROM orders o WHERE o.k IN (SELECT x.k FROM other_table x) RETURNING o.k, o.id$$, true);
+SELECT check_query($$UPDATE orders o SET n = -n WHERE o.k NOT IN (SELECT x.k FROM other_table x WHERE x.k IS NOT NULL) AND o.id < 20 RETURNING o.k, o.id, o.n$$, true);
+SELECT check_query($$SELECT count(*), sum(n), md5(string_agg(concat_ws(':', k, id, v, n), ',' ORDER BY k, id)) FROM orders$$);
+-- refused: correlated, not on the distribution column
+DELETE FROM orders o WHERE o.id IN (SELECT i.id FROM items i WHERE i.qty = o.n);
 
 -- in a transaction: visible to later statements, gone after ROLLBACK
 BEGIN;
@@ -113,5 +122,5 @@ DELETE FROM orders o USING other x WHERE o.k = x.k;
 SELECT check_query($$SELECT count(*), sum(n), md5(string_agg(concat_ws(':', k, id, v, n), ',' ORDER BY k, id)) FROM orders$$);
 
 SET client_min_messages TO WARNING;
-DROP TABLE orders, items, extras, other, other_table;
+DROP TABLE orders, items, extras, other, other_table, other_table_local;
 DROP SCHEMA update_from CASCADE;

@@ -51,6 +51,13 @@ typedef struct DistributedPlan
 	/* DIST_PLAN_INSERT_SELECT: the plan of the SELECT */
 	PlannedStmt *selectPlan;
 
+	/*
+	 * Subqueries computed first on the coordinator (computed_subqueries.c):
+	 * the value of number i is executor parameter i among valueParams.
+	 */
+	List	   *subqueryPlans;	/* PlannedStmt */
+	List	   *subqueryKinds;	/* int: the SubLinkType of each */
+
 	bool		isWrite;		/* modifies or locks rows */
 	bool		expectsRows;	/* returns rows (SELECT or RETURNING) */
 	bool		isRouter;		/* the whole user statement goes to one shard */

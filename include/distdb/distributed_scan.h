@@ -42,6 +42,10 @@ struct ShardCopyDestination;
 extern uint64 ExecuteInsertSelect(DistributedPlan *plan, EState *estate,
 								  TupleTableSlot *slot,
 								  Tuplestorestate *returned);
+
+/* computed_subqueries.c */
+extern Datum ComputeSubqueryValue(DistributedPlan *plan, int index,
+								  EState *estate, bool *isNull);
 extern struct ShardCopyDestination *ClaimShardCopyDestinations(struct DistTableCacheEntry *entry);
 extern void ReleaseShardCopyDestinations(struct ShardCopyDestination *destinations,
 										 int shardCount);

@@ -141,5 +141,12 @@ extern double EstimateShardScanRows(PlannerInfo *root, DistributedPlan *plan);
 extern bool ContainsSequenceFunctions(Node *node);
 extern bool IsShippableFilter(Node *clause);
 extern bool IsTransferableOutput(List *exprs);
+extern bool IsShippableSubquery(Query *subquery);
+
+/* modify_subqueries.c */
+extern void PlanModifySubqueries(Query *statement, Bitmapset *distributed,
+								 ParamListInfo boundParams,
+								 List **subqueryPlans, List **subqueryKinds);
+extern Node *ReplaceSubLinkParams(Node *node, List *targetList);
 
 #endif							/* DISTDB_PLANNER_INTERNAL_H */

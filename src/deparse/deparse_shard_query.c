@@ -273,6 +273,25 @@ SubLinkTestOperand(SubLink *subLink)
 }
 
 /*
+ * CastArgument returns the argument of a cast (a cast function, a binary
+ * relabelling, an I/O conversion), or NULL for other expressions.
+ */
+static Node *
+CastArgument(Node *expr)
+{
+	if (IsA(expr, FuncExpr) &&
+		(((FuncExpr *) expr)->funcformat == COERCE_IMPLICIT_CAST ||
+		 ((FuncExpr *) expr)->funcformat == COERCE_EXPLICIT_CAST) &&
+		list_length(((FuncExpr *) expr)->args) >= 1)
+		return linitial(((FuncExpr *) expr)->args);
+	if (IsA(expr, RelabelType))
+		return (Node *) ((RelabelType *) expr)->arg;
+	if (IsA(expr, CoerceViaIO))
+		return (Node *) ((CoerceViaIO *) expr)->arg;
+	return NULL;
+}
+
+/*
  * ExprIsDeparsable: whether DeparseExpr can print an expression.  Those
  * with sublinks are printed by distdb itself (see DeparseSubLinkExpr), so
  * that their relations are the shards: a sublink (EXISTS, scalar, or a
@@ -299,6 +318,8 @@ ExprIsDeparsable(Node *expr)
 		return list_length(((OpExpr *) expr)->args) == 2 &&
 			ExprIsDeparsable(linitial(((OpExpr *) expr)->args)) &&
 			ExprIsDeparsable(lsecond(((OpExpr *) expr)->args));
+	if (CastArgument(expr) != NULL)
+		return ExprIsDeparsable(CastArgument(expr));
 	if (IsA(expr, SubLink))
 	{
 		SubLink    *subLink = (SubLink *) expr;
@@ -350,6 +371,15 @@ AppendExpr(DeparseContext *context, StringInfo buf, Node *expr)
 			AppendExpr(context, buf, lfirst(lc));
 		}
 		appendStringInfoChar(buf, ')');
+	}
+	else if (CastArgument(expr) != NULL)
+	{
+		appendStringInfoString(buf, "((");
+		AppendExpr(context, buf, CastArgument(expr));
+		appendStringInfo(buf, ")::%s)",
+						 format_type_extended(exprType(expr), exprTypmod(expr),
+											  FORMAT_TYPE_TYPEMOD_GIVEN |
+											  FORMAT_TYPE_FORCE_QUALIFY));
 	}
 	else if (IsA(expr, OpExpr))
 	{
@@ -719,10 +749,10 @@ AppendSetList(DeparseContext *context, StringInfo buf, List *targetList)
 			continue;
 		if (!first)
 			appendStringInfoString(buf, ", ");
-		appendStringInfo(buf, "%s = %s",
+		appendStringInfo(buf, "%s = ",
 						 quote_identifier(get_attname(context->rte->relid,
-													  tle->resno, false)),
-						 DeparseExpr(context, (Node *) tle->expr));
+													  tle->resno, false)));
+		AppendExpr(context, buf, (Node *) tle->expr);
 		first = false;
 	}
 }
@@ -941,7 +971,8 @@ JoinQualsAreDeparsable(Node *node)
 
 /*
  * SubLinksAreDeparsable: the query level's sublinks are in its SELECT
- * list, WHERE, join conditions or HAVING, in forms ExprIsDeparsable
+ * list (or an UPDATE's SET list), WHERE, join conditions, HAVING or the
+ * RETURNING list of an UPDATE or DELETE, in forms ExprIsDeparsable
  * accepts, and not in what it sorts or groups by.
  */
 static bool
@@ -963,10 +994,15 @@ SubLinksAreDeparsable(Query *query)
 		if (!JoinQualsAreDeparsable(lfirst(lc)))
 			return false;
 	}
+	foreach(lc, query->returningList)
+	{
+		if (query->commandType == CMD_INSERT ?
+			checkExprHasSubLink(lfirst(lc)) :
+			!ExprIsDeparsable((Node *) ((TargetEntry *) lfirst(lc))->expr))
+			return false;
+	}
 	return ExprIsDeparsable(query->jointree->quals) &&
-		ExprIsDeparsable(query->havingQual) &&
-		(query->commandType == CMD_SELECT ||
-		 !checkExprHasSubLink((Node *) query->returningList));
+		ExprIsDeparsable(query->havingQual);
 }
 
 /*

@@ -17,6 +17,9 @@
  *   every value and the node runs it as a statement prepared once per
  *   connection (see SendRemotePrepared).
  *
+ * - A subquery the coordinator computes first stands in the query as an
+ *   executor parameter (see computed_subqueries.c): its value is sent too.
+ *
  * Only values a parameter fully describes are replaced: not NULLs (whose
  * type may matter to operator resolution on the node) and not values with
  * a type modifier (a parameter has none).
@@ -127,6 +130,8 @@ ParameterizeMutator(Node *node, ParameterizeContext *context)
 {
 	if (node == NULL)
 		return NULL;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return MakeValueParam(node, context);
 	if (IsA(node, Const))
 	{
 		Const	   *constant = (Const *) node;

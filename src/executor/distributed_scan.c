@@ -211,6 +211,10 @@ BuildRemoteParams(DistributedPlan *plan, EState *estate)
 			value = ((Const *) expr)->constvalue;
 			isNull = ((Const *) expr)->constisnull;
 		}
+		else if (IsA(expr, Param) &&
+				 ((Param *) expr)->paramkind == PARAM_EXEC)
+			value = ComputeSubqueryValue(plan, ((Param *) expr)->paramid,
+										 estate, &isNull);
 		else
 			value = ExecEvalExprSwitchContext(ExecInitExpr(expr, NULL),
 											  econtext, &isNull);

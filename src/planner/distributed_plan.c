@@ -31,6 +31,8 @@ enum DistributedPlanPrivateIndex
 	DistPrivateValueParams,
 	DistPrivateFirstValueParam,
 	DistPrivateSelectPlan,
+	DistPrivateSubqueryPlans,
+	DistPrivateSubqueryKinds,
 	DistPrivateCount
 };
 
@@ -138,6 +140,8 @@ SerializeDistributedPlan(DistributedPlan *plan)
 	private = lappend(private, plan->valueParams);
 	private = lappend(private, makeInteger(plan->firstValueParam));
 	private = lappend(private, plan->selectPlan);
+	private = lappend(private, plan->subqueryPlans);
+	private = lappend(private, IntegerNodes(plan->subqueryKinds));
 	Assert(list_length(private) == DistPrivateCount);
 	return private;
 }
@@ -171,5 +175,8 @@ DeserializeDistributedPlan(List *private)
 	plan->valueParams = list_nth(private, DistPrivateValueParams);
 	plan->firstValueParam = intVal(list_nth(private, DistPrivateFirstValueParam));
 	plan->selectPlan = list_nth(private, DistPrivateSelectPlan);
+	plan->subqueryPlans = list_nth(private, DistPrivateSubqueryPlans);
+	plan->subqueryKinds = IntegersOfNodes(list_nth(private,
+												   DistPrivateSubqueryKinds));
 	return plan;
 }

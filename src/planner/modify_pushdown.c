@@ -2,20 +2,25 @@
  *
  * modify_pushdown.c
  *	  UPDATE ... FROM and DELETE ... USING over co-located distributed
- *	  tables, run shard by shard.
+ *	  tables and reference tables, run shard by shard.
  *
  * When every table of the FROM (USING) clause is co-located with the
  * target and joined to it on the distribution columns (the co-location
- * check of join_pushdown.c), each target row only meets rows of shards
- * with the same index, on the same node: the whole statement runs on each
- * set of shards, as a single-table UPDATE or DELETE does.  Any other form
- * is refused, never run with a partial view of the other tables.
+ * check of join_pushdown.c), or is a reference table, each target row only
+ * meets rows of shards with the same index, or of the reference tables'
+ * copies, on the same node: the whole statement runs on each set of
+ * shards, as a single-table UPDATE or DELETE does.  A reference table
+ * target runs the statement on each of its copies, with reference tables
+ * only.  Any other form is refused, never run with a partial view of the
+ * other tables.
  *
  * A WHERE condition EXISTS (SELECT ... FROM s WHERE ...) or x IN (SELECT
  * y FROM s ...) -- a semi-join -- becomes a join with s in the FROM
- * clause first: an UPDATE or DELETE touches each target row once however
- * many rows of s it joins, and SET and RETURNING cannot see s, so the
- * statement means the same.  The join is then checked like any other.
+ * clause first when the join then qualifies: an UPDATE or DELETE touches
+ * each target row once however many rows of s it joins, and SET and
+ * RETURNING cannot see s, so the statement means the same.  Other
+ * subqueries stay in the statement, or are computed first on the
+ * coordinator (modify_subqueries.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -59,25 +64,6 @@ RefuseModify(Query *parse, const char *detail)
 			 reference ?
 			 errhint("Join only reference tables to a reference table.") :
 			 errhint("Join only reference tables and distributed tables co-located with the target, on their distribution columns.")));
-}
-
-/*
- * ReplaceSubLinkParams is the mutator replacing the PARAM_SUBLINK Params
- * of an IN's comparison by the subquery's output expressions.
- */
-static Node *
-ReplaceSubLinkParams(Node *node, List *targetList)
-{
-	if (node == NULL)
-		return NULL;
-	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_SUBLINK)
-	{
-		TargetEntry *tle = list_nth(targetList,
-									((Param *) node)->paramid - 1);
-
-		return copyObject((Node *) tle->expr);
-	}
-	return expression_tree_mutator(node, ReplaceSubLinkParams, targetList);
 }
 
 /*
@@ -379,6 +365,60 @@ SubqueryRelations(Query *parse)
 }
 
 /*
+ * CheckFromClause returns whether the statement's FROM clause (with the
+ * target) can run shard by shard: reference tables and distributed tables
+ * co-located with a distributed target, joined to it on the distribution
+ * columns, or reference tables only with a reference target; *distributed
+ * receives its distributed tables.  With refuse, it raises the error
+ * saying why not instead of returning false.
+ */
+static bool
+CheckFromClause(Query *query, bool referenceTarget, Relids *distributed,
+				bool refuse)
+{
+	Relids		relations = get_relids_in_jointree((Node *) query->jointree,
+												   false);
+	const char *detail = NULL;
+	ListCell   *lc;
+
+	*distributed = NULL;
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && !IsDistributedTable(rte->relid))
+			detail = psprintf("\"%s\" is not a distributed table.",
+							  get_rel_name(rte->relid));
+		else if (rte->rtekind != RTE_RELATION && rte->rtekind != RTE_JOIN)
+			detail = "Only tables can be joined to the target.";
+
+		/*
+		 * Every copy of a reference table joins the same rows only with
+		 * other reference tables, which are whole on every node.
+		 */
+		else if (referenceTarget && rte->rtekind == RTE_RELATION &&
+				 !IsReferenceTable(rte->relid))
+			detail = psprintf("\"%s\" is a distributed table: each copy of the target would see only the shards on its node.",
+							  get_rel_name(rte->relid));
+		if (detail != NULL)
+			break;
+	}
+
+	/*
+	 * A distributed target joins co-located tables on the distribution
+	 * columns, and reference tables, whose copy on the shard's node is
+	 * whole: each target row is in one shard, updated once.
+	 */
+	if (detail == NULL && !referenceTarget &&
+		!RelationsJoinedOnDistributionColumns(query, relations, true,
+											  distributed))
+		detail = "Every distributed table must be co-located with the target and joined to it on the distribution columns.";
+	if (detail != NULL && refuse)
+		RefuseModify(query, detail);
+	return detail == NULL;
+}
+
+/*
  * PlanColocatedModify plans an UPDATE ... FROM or DELETE ... USING (or
  * with subqueries) on a distributed or reference table, and refuses the
  * forms it cannot run shard by shard.  *permissionRtes receives the
@@ -390,53 +430,29 @@ PlanColocatedModify(Query *parse, ParamListInfo boundParams,
 					List **permissionRtes)
 {
 	Query	   *query = copyObject(parse);
-	Relids		relations;
+	Query	   *pulledUp = copyObject(parse);
 	Relids		distributed = NULL;
 	RangeTblEntry *target = rt_fetch(query->resultRelation, query->rtable);
 	bool		referenceTarget = IsReferenceTable(target->relid);
 	List	   *conditions = NIL;
 	Expr	   *pruneValue = NULL;
 	List	   *shardIndexes;
-	ListCell   *lc;
+	List	   *subqueryPlans = NIL;
+	List	   *subqueryKinds = NIL;
+	DistributedPlan *plan;
 
 	*permissionRtes = SubqueryRelations(parse);
-	PullUpSemiJoins(query);
-	if (query->hasSubLinks)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("this form of %s on a distributed table is not supported yet",
-						query->commandType == CMD_UPDATE ? "UPDATE" : "DELETE"),
-				 errdetail("Subqueries are supported only as EXISTS or IN conditions of WHERE over tables joined on the distribution columns, without aggregates or LIMIT.")));
-	relations = get_relids_in_jointree((Node *) query->jointree, false);
-
-	foreach(lc, query->rtable)
-	{
-		RangeTblEntry *rte = lfirst(lc);
-
-		if (rte->rtekind == RTE_RELATION && !IsDistributedTable(rte->relid))
-			RefuseModify(query, psprintf("\"%s\" is not a distributed table.",
-										 get_rel_name(rte->relid)));
-		if (rte->rtekind != RTE_RELATION && rte->rtekind != RTE_JOIN)
-			RefuseModify(query, "Only tables can be joined to the target.");
-		/*
-		 * Every copy of a reference table joins the same rows only with
-		 * other reference tables, which are whole on every node.
-		 */
-		if (referenceTarget && rte->rtekind == RTE_RELATION &&
-			!IsReferenceTable(rte->relid))
-			RefuseModify(query, psprintf("\"%s\" is a distributed table: each copy of the target would see only the shards on its node.",
-										 get_rel_name(rte->relid)));
-	}
 
 	/*
-	 * A distributed target joins co-located tables on the distribution
-	 * columns, and reference tables, whose copy on the shard's node is
-	 * whole: each target row is in one shard, updated once.
+	 * EXISTS and IN subqueries become joins when the joined tables can run
+	 * shard by shard (then filters on them prune shards too); otherwise
+	 * they stay subqueries.
 	 */
-	if (!referenceTarget &&
-		!RelationsJoinedOnDistributionColumns(query, relations, true,
-											  &distributed))
-		RefuseModify(query, "Every distributed table must be co-located with the target and joined to it on the distribution columns.");
+	PullUpSemiJoins(pulledUp);
+	if (CheckFromClause(pulledUp, referenceTarget, &distributed, false))
+		query = pulledUp;
+	else
+		CheckFromClause(query, referenceTarget, &distributed, true);
 	if (referenceTarget)
 		CheckReferenceModifyDeterministic(query);
 
@@ -447,6 +463,10 @@ PlanColocatedModify(Query *parse, ParamListInfo boundParams,
 		flatten_join_alias_vars(query, (Node *) query->returningList);
 	query->jointree = (FromExpr *)
 		flatten_join_alias_vars(query, (Node *) query->jointree);
+
+	if (query->hasSubLinks)
+		PlanModifySubqueries(query, distributed, boundParams, &subqueryPlans,
+							 &subqueryKinds);
 	if (!QueryIsDeparsable(query))
 		RefuseModify(query, "The statement uses a clause that cannot be sent to the shards.");
 
@@ -459,6 +479,9 @@ PlanColocatedModify(Query *parse, ParamListInfo boundParams,
 		shardIndexes = PruneColocatedShards(query, distributed, conditions,
 											boundParams, &pruneValue);
 	}
-	return MakeShipQueryPlan(target->relid, query, shardIndexes, pruneValue,
+	plan = MakeShipQueryPlan(target->relid, query, shardIndexes, pruneValue,
 							 true, query->returningList != NIL);
+	plan->subqueryPlans = subqueryPlans;
+	plan->subqueryKinds = subqueryKinds;
+	return plan;
 }

@@ -106,9 +106,13 @@ HasTableRowType(Node *node)
 	}
 }
 
-/* walker for IsShippableFilter: true means "not shippable" */
+/*
+ * walker for IsShippableFilter and IsShippableSubquery: true means "not
+ * shippable"; *inSubquery tells whether a subquery is being checked, where
+ * outer columns, aggregates and nested subqueries are fine.
+ */
 static bool
-UnshippableWalker(Node *node, void *context)
+UnshippableWalker(Node *node, bool *inSubquery)
 {
 	if (node == NULL)
 		return false;
@@ -118,15 +122,21 @@ UnshippableWalker(Node *node, void *context)
 	switch (nodeTag(node))
 	{
 		case T_Var:
-			return ((Var *) node)->varlevelsup != 0;
+			return !*inSubquery && ((Var *) node)->varlevelsup != 0;
 		case T_Param:
 			return ((Param *) node)->paramkind != PARAM_EXTERN;
+		case T_Query:
+			return query_tree_walker((Query *) node, UnshippableWalker,
+									 inSubquery, 0);
 		case T_SubLink:
-		case T_SubPlan:
-		case T_AlternativeSubPlan:
 		case T_Aggref:
 		case T_WindowFunc:
 		case T_GroupingFunc:
+			if (*inSubquery)
+				break;
+			return true;
+		case T_SubPlan:
+		case T_AlternativeSubPlan:
 		case T_PlaceHolderVar:
 		case T_NextValueExpr:
 		case T_CurrentOfExpr:
@@ -134,7 +144,7 @@ UnshippableWalker(Node *node, void *context)
 		default:
 			break;
 	}
-	return expression_tree_walker(node, UnshippableWalker, context);
+	return expression_tree_walker(node, UnshippableWalker, inSubquery);
 }
 
 /*
@@ -144,7 +154,9 @@ UnshippableWalker(Node *node, void *context)
 bool
 IsShippableFilter(Node *clause)
 {
-	return !UnshippableWalker(clause, NULL) &&
+	bool		inSubquery = false;
+
+	return !UnshippableWalker(clause, &inSubquery) &&
 		!contain_volatile_functions(clause) &&
 		!ContainsSequenceFunctions(clause);
 }
@@ -173,4 +185,20 @@ IsTransferableOutput(List *exprs)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * IsShippableSubquery: whether a subquery may be evaluated by the shards
+ * as part of the statement it is in (which decides about its tables):
+ * unlike a pushed-down filter it may use aggregates, subqueries and the
+ * outer statement's columns, since the shard evaluates it where the
+ * coordinator would, but not what means something else on a node.
+ */
+bool
+IsShippableSubquery(Query *subquery)
+{
+	bool		inSubquery = true;
+
+	return !UnshippableWalker((Node *) subquery, &inSubquery) &&
+		!ContainsSequenceFunctions((Node *) subquery);
 }

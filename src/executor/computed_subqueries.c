@@ -1,0 +1,161 @@
+/*-------------------------------------------------------------------------
+ *
+ * computed_subqueries.c
+ *	  Running the subqueries a distributed statement computes first on the
+ *	  coordinator, and turning their results into parameter values.
+ *
+ * A subquery that does not depend on the statement's rows, over tables
+ * the shards cannot read (local tables, distributed tables that are not
+ * co-located), is computed once, as PostgreSQL computes an InitPlan: the
+ * planner replaces it by an executor parameter (modify_subqueries.c),
+ * which becomes one of the values the coordinator sends to every shard
+ * statement.  It runs when the shard statements are built, before
+ * anything is sent, as a query of its own (distributed or not) in the
+ * statement's snapshot, so every shard sees exactly the values the
+ * coordinator computed.  Its result is what the subquery stood for:
+ *	- EXISTS: whether it returns a row;
+ *	- a scalar subquery: its one value, NULL without rows, an error with
+ *	  more than one;
+ *	- ARRAY(...), and the right side of x op ANY / ALL (...), which the
+ *	  planner turned into x op ANY / ALL ($n): an array of its values,
+ *	  empty without rows.  An array compares with ANY / ALL exactly as the
+ *	  subquery's rows do, NULLs included.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/executor.h"
+#include "nodes/primnodes.h"
+#include "tcop/dest.h"
+#include "utils/array.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+
+#include "distdb/distributed_scan.h"
+
+/* the receiver of a computed subquery's rows */
+typedef struct SubqueryValueReceiver
+{
+	DestReceiver pub;
+	SubLinkType kind;
+	MemoryContext context;		/* where the result lives */
+	Oid			columnType;		/* of the first column */
+	uint64		rowCount;
+	Datum		value;			/* EXPR_SUBLINK: the value */
+	bool		isNull;
+	ArrayBuildStateAny *array;	/* ARRAY_SUBLINK, ANY_SUBLINK, ALL_SUBLINK */
+} SubqueryValueReceiver;
+
+static void
+SubqueryValueStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+	SubqueryValueReceiver *receiver = (SubqueryValueReceiver *) self;
+
+	receiver->columnType = TupleDescAttr(typeinfo, 0)->atttypid;
+}
+
+static bool
+SubqueryValueReceiveSlot(TupleTableSlot *slot, DestReceiver *self)
+{
+	SubqueryValueReceiver *receiver = (SubqueryValueReceiver *) self;
+	MemoryContext oldContext;
+	bool		isNull = true;
+	Datum		value = 0;
+
+	receiver->rowCount++;
+	if (receiver->kind == EXISTS_SUBLINK)
+		return false;			/* one row says it all */
+	if (receiver->kind == EXPR_SUBLINK && receiver->rowCount > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("more than one row returned by a subquery used as an expression")));
+	value = slot_getattr(slot, 1, &isNull);
+	oldContext = MemoryContextSwitchTo(receiver->context);
+	if (receiver->kind == EXPR_SUBLINK)
+	{
+		int16		typeLength;
+		bool		typeByValue;
+
+		get_typlenbyval(receiver->columnType, &typeLength, &typeByValue);
+		receiver->isNull = isNull;
+		receiver->value = isNull ? (Datum) 0 :
+			datumCopy(value, typeByValue, typeLength);
+	}
+	else
+		receiver->array = accumArrayResultAny(receiver->array, value, isNull,
+											  receiver->columnType,
+											  receiver->context);
+	MemoryContextSwitchTo(oldContext);
+	return true;
+}
+
+static void
+SubqueryValueShutdown(DestReceiver *self)
+{
+}
+
+static void
+SubqueryValueDestroy(DestReceiver *self)
+{
+}
+
+/*
+ * ComputeSubqueryValue runs computed subquery number index of a plan and
+ * returns the value that stands for it (see the file header).  EXPLAIN
+ * without ANALYZE computes nothing: the value is NULL.
+ */
+Datum
+ComputeSubqueryValue(DistributedPlan *plan, int index, EState *estate,
+					 bool *isNull)
+{
+	PlannedStmt *subqueryPlan = list_nth(plan->subqueryPlans, index);
+	SubqueryValueReceiver receiver;
+	QueryDesc  *queryDesc;
+
+	*isNull = true;
+	if (estate->es_top_eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return (Datum) 0;
+
+	memset(&receiver, 0, sizeof(receiver));
+	receiver.pub.receiveSlot = SubqueryValueReceiveSlot;
+	receiver.pub.rStartup = SubqueryValueStartup;
+	receiver.pub.rShutdown = SubqueryValueShutdown;
+	receiver.pub.rDestroy = SubqueryValueDestroy;
+	receiver.pub.mydest = DestNone;
+	receiver.kind = list_nth_int(plan->subqueryKinds, index);
+	receiver.context = CurrentMemoryContext;
+	receiver.isNull = true;
+
+	queryDesc = CreateQueryDesc(subqueryPlan, "subquery computed first",
+								estate->es_snapshot, InvalidSnapshot,
+								(DestReceiver *) &receiver,
+								estate->es_param_list_info,
+								estate->es_queryEnv, 0);
+	ExecutorStart(queryDesc, 0);
+	/* EXISTS needs one row, a scalar subquery two to see it has more */
+	ExecutorRun(queryDesc, ForwardScanDirection,
+				receiver.kind == EXISTS_SUBLINK ? 1 :
+				receiver.kind == EXPR_SUBLINK ? 2 : 0, true);
+	ExecutorFinish(queryDesc);
+	ExecutorEnd(queryDesc);
+	FreeQueryDesc(queryDesc);
+
+	switch (receiver.kind)
+	{
+		case EXISTS_SUBLINK:
+			*isNull = false;
+			return BoolGetDatum(receiver.rowCount > 0);
+		case EXPR_SUBLINK:
+			*isNull = receiver.isNull;
+			return receiver.value;
+		default:
+			if (receiver.array == NULL)
+				receiver.array = initArrayResultAny(receiver.columnType,
+													CurrentMemoryContext,
+													true);
+			*isNull = false;
+			return makeArrayResultAny(receiver.array, CurrentMemoryContext,
+									  true);
+	}
+}
