@@ -85,6 +85,8 @@ extern bool RelationsJoinedOnDistributionColumns(Query *query,
 												 Bitmapset **distributedOut);
 extern Index DistributionColumnOf(Query *query, Bitmapset *relations,
 								  Node *node);
+extern Index OuterDistributionColumnOf(Query *query, Bitmapset *relations,
+									   Node *node);
 extern List *PruneColocatedShards(Query *query, Bitmapset *relations,
 								  List *conditions, ParamListInfo boundParams,
 								  Expr **pruneValue);

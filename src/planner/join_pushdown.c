@@ -78,6 +78,26 @@ DistributionColumnOf(Query *query, Bitmapset *relations, Node *node)
 }
 
 /*
+ * OuterDistributionColumnOf is DistributionColumnOf for a reference from a
+ * subquery to its enclosing level "query" (a Var one level up, possibly
+ * under a binary-compatible cast): the range table index there of the
+ * co-located entry whose distribution column it is, or 0.
+ */
+Index
+OuterDistributionColumnOf(Query *query, Bitmapset *relations, Node *node)
+{
+	Var		   *var;
+
+	while (node != NULL && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	if (node == NULL || !IsA(node, Var) || ((Var *) node)->varlevelsup != 1)
+		return 0;
+	var = copyObject((Var *) node);
+	var->varlevelsup = 0;
+	return DistributionColumnOf(query, relations, (Node *) var);
+}
+
+/*
  * AddEquiJoins unites the tables whose distribution columns a list of
  * AND-ed conditions equates (with an operator of the columns' hash
  * family); returns whether it found an equality between tables of left

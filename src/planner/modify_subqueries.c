@@ -92,24 +92,6 @@ static bool ShippableSubquery(Query *subquery, Query *outer,
 							  ModifySubqueryContext *context);
 
 /*
- * OuterDistributionColumn is DistributionColumnOf for a Var of the
- * enclosing query level outer, one level up from where it is used.
- */
-static Index
-OuterDistributionColumn(Query *outer, Relids relations, Node *node)
-{
-	Var		   *var;
-
-	while (node != NULL && IsA(node, RelabelType))
-		node = (Node *) ((RelabelType *) node)->arg;
-	if (node == NULL || !IsA(node, Var) || ((Var *) node)->varlevelsup != 1)
-		return 0;
-	var = copyObject((Var *) node);
-	var->varlevelsup = 0;
-	return DistributionColumnOf(outer, relations, (Node *) var);
-}
-
-/*
  * EquatesDistributionColumns: whether op is an equality of the hash
  * family of inner's distribution column between that column (a relation
  * of innerRelations in inner, at level 0) and the distribution column of
@@ -129,7 +111,7 @@ EquatesDistributionColumns(OpExpr *op, Query *inner, Relids innerRelations,
 													  list_nth(op->args, side));
 
 		if (innerIndex > 0 &&
-			OuterDistributionColumn(outer, outerRelations,
+			OuterDistributionColumnOf(outer, outerRelations,
 									list_nth(op->args, 1 - side)) > 0 &&
 			op_in_opfamily(op->opno,
 						   LookupDistTable(rt_fetch(innerIndex,

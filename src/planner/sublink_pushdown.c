@@ -126,26 +126,6 @@ SubselectIsShippable(Query *subselect)
 }
 
 /*
- * OuterDistributionColumn: a reference from the subquery to a
- * distribution column of one of the enclosing level's co-located FROM
- * items; returns its entry's range table index there, or 0.
- */
-static Index
-OuterDistributionColumn(SubLinkCheckContext *context, Node *node)
-{
-	Var		   *var;
-
-	while (node != NULL && IsA(node, RelabelType))
-		node = (Node *) ((RelabelType *) node)->arg;
-	if (node == NULL || !IsA(node, Var) || ((Var *) node)->varlevelsup != 1)
-		return 0;
-	var = copyObject((Var *) node);
-	var->varlevelsup = 0;
-	return DistributionColumnOf(context->query, context->relations,
-								(Node *) var);
-}
-
-/*
  * IsCorrelatedOnDistributionColumn: the subquery's WHERE clause equates a
  * distribution column of its join with one of the enclosing level (see
  * the file header).
@@ -169,12 +149,14 @@ IsCorrelatedOnDistributionColumn(SubLinkCheckContext *context,
 		inner = DistributionColumnOf(subselect, subDistributed,
 									 linitial(op->args));
 		if (inner == 0 ||
-			OuterDistributionColumn(context, lsecond(op->args)) == 0)
+			OuterDistributionColumnOf(context->query, context->relations,
+									  lsecond(op->args)) == 0)
 		{
 			inner = DistributionColumnOf(subselect, subDistributed,
 										 lsecond(op->args));
 			if (inner == 0 ||
-				OuterDistributionColumn(context, linitial(op->args)) == 0)
+				OuterDistributionColumnOf(context->query, context->relations,
+										  linitial(op->args)) == 0)
 				continue;
 		}
 		entry = ColocatedRelationEntry(rt_fetch(inner, subselect->rtable));
