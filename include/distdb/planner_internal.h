@@ -99,6 +99,7 @@ extern DistTableCacheEntry *ColocatedRelationEntry(RangeTblEntry *rte);
 extern void PrepareSubqueriesForShards(Query *workerQuery);
 extern void KeepSubqueryRelations(Query *query, Relids relations,
 								  List *conditions);
+extern bool NestedRelationsWalker(Node *node, List **relations);
 extern bool IsPartitionColumn(Query *query, Node *expr);
 
 /* sublink_pushdown.c */

@@ -326,29 +326,6 @@ CheckReferenceModifyDeterministic(Query *query)
 				 errhint("Join the tables the SET clause reads on all columns of a unique index or primary key.")));
 }
 
-/* walker for SubqueryRelations */
-static bool
-SubqueryRelationsWalker(Node *node, List **relations)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Query))
-	{
-		Query	   *query = (Query *) node;
-		ListCell   *lc;
-
-		foreach(lc, query->rtable)
-		{
-			RangeTblEntry *rte = lfirst(lc);
-
-			if (rte->rtekind == RTE_RELATION)
-				*relations = lappend(*relations, copyObject(rte));
-		}
-		return query_tree_walker(query, SubqueryRelationsWalker, relations, 0);
-	}
-	return expression_tree_walker(node, SubqueryRelationsWalker, relations);
-}
-
 /*
  * SubqueryRelations returns copies of the range table entries of the
  * relations the statement's subqueries read (at any depth): the executor
@@ -359,9 +336,13 @@ static List *
 SubqueryRelations(Query *parse)
 {
 	List	   *relations = NIL;
+	List	   *copies = NIL;
+	ListCell   *lc;
 
-	query_tree_walker(parse, SubqueryRelationsWalker, &relations, 0);
-	return relations;
+	query_tree_walker(parse, NestedRelationsWalker, &relations, 0);
+	foreach(lc, relations)
+		copies = lappend(copies, copyObject(lfirst(lc)));
+	return copies;
 }
 
 /*

@@ -237,9 +237,14 @@ ColocatedRelationEntry(RangeTblEntry *rte)
 	return NULL;
 }
 
-/* walker for CollectSubqueryRelations */
-static bool
-SubqueryRelationWalker(Node *node, List **relations)
+/*
+ * NestedRelationsWalker appends to *relations the range table entries of
+ * the relations read by the queries in node (a Query given as node
+ * included), at any depth.  Called with query_tree_walker on a query, it
+ * collects those of its subqueries only.
+ */
+bool
+NestedRelationsWalker(Node *node, List **relations)
 {
 	if (node == NULL)
 		return false;
@@ -252,9 +257,9 @@ SubqueryRelationWalker(Node *node, List **relations)
 		return false;
 	}
 	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, SubqueryRelationWalker,
+		return query_tree_walker((Query *) node, NestedRelationsWalker,
 								 relations, QTW_EXAMINE_RTES_BEFORE);
-	return expression_tree_walker(node, SubqueryRelationWalker, relations);
+	return expression_tree_walker(node, NestedRelationsWalker, relations);
 }
 
 /*
@@ -324,7 +329,7 @@ PrepareSubqueriesForShards(Query *workerQuery)
 	ListCell   *lc;
 
 	query_tree_walker(workerQuery, PrepareLevelsWalker, NULL, 0);
-	query_tree_walker(workerQuery, SubqueryRelationWalker, &relations, 0);
+	query_tree_walker(workerQuery, NestedRelationsWalker, &relations, 0);
 	foreach(lc, relations)
 	{
 		RangeTblEntry *nested = lfirst(lc);
@@ -363,14 +368,14 @@ KeepSubqueryRelations(Query *query, Relids relations, List *conditions)
 	int			member = -1;
 	ListCell   *lc;
 
-	SubqueryRelationWalker((Node *) conditions, &nested);
+	NestedRelationsWalker((Node *) conditions, &nested);
 
 	while ((member = bms_next_member(relations, member)) >= 0)
 	{
 		RangeTblEntry *rte = rt_fetch(member, query->rtable);
 
 		if (rte->rtekind == RTE_SUBQUERY)
-			SubqueryRelationWalker((Node *) rte->subquery, &nested);
+			NestedRelationsWalker((Node *) rte->subquery, &nested);
 	}
 	foreach(lc, nested)
 	{
