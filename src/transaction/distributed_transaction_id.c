@@ -22,13 +22,18 @@
  * pg_blocking_pids() so that the detector (deadlock_detection.c) sees,
  * on every server, which distributed transaction waits for which.
  *
- * A victim is cancelled by setting the cancel flag in its coordinator
- * backend's slot and waking that backend: every wait for a node checks
- * the flag (CheckForDistributedDeadlockCancel) and raises SQLSTATE 40P01.
- * A victim that waits for a lock on the coordinator itself (or did not
- * react to the first request) gets SIGINT, as pg_cancel_backend sends;
- * the "canceling statement" error this raises is turned into the same
- * deadlock error by an emit_log_hook.
+ * A victim that waits for a lock on the coordinator itself has that lock
+ * wait failed as PostgreSQL's own deadlock detector does it
+ * (FailLockWait): LockAcquire raises "deadlock detected" (SQLSTATE 40P01)
+ * in the victim.  Any other victim is cancelled by setting the cancel flag
+ * in its coordinator backend's slot and waking that backend: every wait
+ * for a node checks the flag (CheckForDistributedDeadlockCancel) and
+ * raises SQLSTATE 40P01 too.  Both are real errors, which PL/pgSQL's
+ * EXCEPTION WHEN deadlock_detected catches.  A victim whose lock wait
+ * could not be failed, or that did not react to the first request, gets
+ * SIGINT, as pg_cancel_backend sends; the "canceling statement" error this
+ * raises is turned into the same deadlock error by an emit_log_hook when
+ * it is reported (not when PL/pgSQL catches it).
  *
  * XXX: any session on a node may SET the setting and so claim to work for
  * another transaction; the worst this can do is make that transaction a
@@ -46,6 +51,8 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
+#include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
 #include "storage/shmem.h"
@@ -359,6 +366,70 @@ DistributedTransactionsWaiting(Oid databaseId, int minAgeMs)
 }
 
 /*
+ * SlotRunsTransaction: whether the slot still belongs to the transaction.
+ * The caller holds the slot's spinlock.
+ */
+static bool
+SlotRunsTransaction(BackendTransactionSlot *slot,
+					const DistributedTransactionId *id)
+{
+	return slot->pid == id->coordinatorPid &&
+		slot->id.coordinatorId == id->coordinatorId &&
+		slot->id.coordinatorPid == id->coordinatorPid &&
+		slot->id.number == id->number;
+}
+
+/*
+ * FailLockWait ends the lock wait of the transaction's coordinator backend
+ * the way PostgreSQL's own deadlock detector ends a victim's (CheckDeadLock
+ * in proc.c): with every lock table partition locked, in partition order,
+ * it checks that the backend still waits for a heavyweight lock and still
+ * runs the transaction, takes it off the lock's wait queue with its wait
+ * status set to error, and wakes it.  Its ProcSleep then returns the error
+ * and LockAcquire itself raises "deadlock detected" (SQLSTATE 40P01), a
+ * real error that a PL/pgSQL EXCEPTION WHEN deadlock_detected block or a
+ * savepoint catches, unlike the query cancel a signal would raise.
+ * Returns false, changing nothing, when the backend does not wait for a
+ * lock (any more).
+ *
+ * XXX: DeadLockReport's detail lists the cycle the victim's own detector
+ * found last; it found none (a distributed cycle is invisible to it), so
+ * the detail is empty and DeadlockErrorLogHook fills it in.
+ */
+static bool
+FailLockWait(PGPROC *proc, BackendTransactionSlot *slot,
+			 const DistributedTransactionId *id)
+{
+	bool		failed = false;
+
+	for (int i = 0; i < NUM_LOCK_PARTITIONS; i++)
+		LWLockAcquire(LockHashPartitionLockByIndex(i), LW_EXCLUSIVE);
+
+	if (proc->pid == id->coordinatorPid &&
+		proc->waitLock != NULL && proc->links.next != NULL &&
+		proc->waitStatus == PROC_WAIT_STATUS_WAITING)
+	{
+		bool		sameTransaction;
+
+		SpinLockAcquire(&slot->mutex);
+		sameTransaction = SlotRunsTransaction(slot, id);
+		SpinLockRelease(&slot->mutex);
+		if (sameTransaction)
+		{
+			RemoveFromWaitQueue(proc, LockTagHashCode(&proc->waitLock->tag));
+			failed = true;
+		}
+	}
+
+	for (int i = NUM_LOCK_PARTITIONS; --i >= 0;)
+		LWLockRelease(LockHashPartitionLockByIndex(i));
+
+	if (failed)
+		SetLatch(&proc->procLatch);
+	return failed;
+}
+
+/*
  * CancelDistributedTransaction: see distributed_transaction_id.h and the
  * file header.
  */
@@ -369,27 +440,45 @@ CancelDistributedTransaction(const DistributedTransactionId *id)
 	BackendTransactionSlot *slot;
 	bool		found = false;
 	bool		requestedBefore = false;
+	bool		waitsForLock;
 
 	if (proc == NULL || Slots == NULL || proc->pgprocno >= SlotCount)
 		return false;
 	slot = &Slots[proc->pgprocno];
 	SpinLockAcquire(&slot->mutex);
-	if (slot->pid == id->coordinatorPid &&
-		slot->id.coordinatorId == id->coordinatorId &&
-		slot->id.coordinatorPid == id->coordinatorPid &&
-		slot->id.number == id->number)
+	if (SlotRunsTransaction(slot, id))
 	{
 		found = true;
 		requestedBefore = slot->cancelRequested;
-		slot->cancelRequested = true;
 	}
 	SpinLockRelease(&slot->mutex);
 	if (!found)
 		return false;
 
-	/* a lock wait only ends on an interrupt; waits for nodes check the flag */
-	if (requestedBefore ||
-		(proc->wait_event_info & WAIT_CLASS_MASK) == PG_WAIT_LOCK)
+	/*
+	 * A victim waiting for a lock of this server fails its lock wait.  No
+	 * cancel flag is left behind then: the error may be caught, and the
+	 * transaction go on.
+	 */
+	waitsForLock = ((proc->wait_event_info & WAIT_CLASS_MASK) ==
+					PG_WAIT_LOCK);
+	if (waitsForLock && !requestedBefore && FailLockWait(proc, slot, id))
+		return true;
+
+	SpinLockAcquire(&slot->mutex);
+	found = SlotRunsTransaction(slot, id);
+	if (found)
+		slot->cancelRequested = true;
+	SpinLockRelease(&slot->mutex);
+	if (!found)
+		return false;
+
+	/*
+	 * Waits for nodes check the flag.  Any other wait (a lock wait that
+	 * could not be failed, or a victim that did not react to the first
+	 * request) only ends on an interrupt.
+	 */
+	if (requestedBefore || waitsForLock)
 	{
 		if (kill(id->coordinatorPid, SIGINT) != 0)
 			ereport(WARNING,
@@ -423,8 +512,9 @@ CheckForDistributedDeadlockCancel(void)
 
 /*
  * DeadlockErrorLogHook turns the query cancel error of a victim that was
- * interrupted outside a wait for a node (a lock wait on the coordinator)
- * into the deadlock error, before it is reported.
+ * interrupted outside a wait for a node into the deadlock error, before it
+ * is reported, and gives the deadlock error of a failed lock wait a
+ * detail.
  */
 static void
 DeadlockErrorLogHook(ErrorData *edata)
@@ -439,6 +529,14 @@ DeadlockErrorLogHook(ErrorData *edata)
 		SpinLockRelease(&slot->mutex);
 		edata->sqlerrcode = ERRCODE_T_R_DEADLOCK_DETECTED;
 		edata->message = pstrdup("canceling the transaction since it was involved in a distributed deadlock");
+	}
+	else if (edata->elevel == ERROR &&
+			 edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED &&
+			 edata->detail != NULL && edata->detail[0] == '\0')
+	{
+		/* a lock wait failed by FailLockWait: no local cycle to list */
+		edata->detail = pstrdup("The transaction was chosen as the victim of a distributed deadlock.");
+		edata->detail_log = NULL;
 	}
 	if (PrevEmitLogHook)
 		PrevEmitLogHook(edata);

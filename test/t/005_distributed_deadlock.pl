@@ -4,9 +4,11 @@
 # maintenance daemon finds the cycle across the nodes and cancels the
 # younger transaction with SQLSTATE 40P01; the other one commits.  Then the
 # same with one of the waits on a lock of the coordinator itself (the
-# victim is interrupted in a local lock wait), with three transactions in a
-# cycle over both workers, and with the victim waiting in a savepoint.  Nothing stays waiting and no prepared
-# transaction is left.
+# victim's local lock wait fails with PostgreSQL's own "deadlock detected"),
+# with three transactions in a cycle over both workers, with the victim
+# waiting in a savepoint, and with the victim's coordinator lock wait inside
+# a PL/pgSQL block that catches deadlock_detected.  Nothing stays waiting
+# and no prepared transaction is left.
 use strict;
 use warnings;
 
@@ -32,7 +34,7 @@ $coordinator->safe_psql('postgres', q{
 # ids whose shard is on each worker
 my @ids1 = DistdbTestCluster->ids_on($coordinator, 'accounts', $worker1, 100);
 my @ids2 = DistdbTestCluster->ids_on($coordinator, 'accounts', $worker2, 100);
-ok(@ids1 >= 5 && @ids2 >= 3, 'ids on both workers');
+ok(@ids1 >= 6 && @ids2 >= 3, 'ids on both workers');
 
 # a session on the coordinator that keeps going after errors and shows
 # their SQLSTATE
@@ -110,7 +112,12 @@ sub nothing_left_behind
 		"$total|100", "$what: the total is as expected");
 }
 
-my $deadlock = qr/ERROR:  40P01: canceling the transaction since it was involved in a distributed deadlock/;
+# the victim of a wait for a node is cancelled; one waiting for a lock of
+# the coordinator fails that lock wait as PostgreSQL's detector does
+my $deadlock = qr/ERROR:  40P01: (?:canceling the transaction since it was involved in a distributed deadlock|deadlock detected)/;
+
+# the error output of the last victim
+my $victim_error = '';
 
 # Each session i runs "BEGIN; $first->[i]", then each in turn is sent
 # $second->[i] without waiting, after which it blocks on node
@@ -135,6 +142,7 @@ sub cycle
 	my $victim = wait_for_output($deadlock, @$sessions);
 	note sprintf('deadlock broken %.1f s after it formed (interval 500ms)',
 		time() - $start);
+	$victim_error = $sessions->[$victim]->{stderr};
 	$sessions->[$victim]->{stderr} = '';
 	return $victim;
 }
@@ -171,6 +179,9 @@ sub update
 	my $victim = cycle([ $s1, $s2 ], [ sprintf($counter, 1), update($a, -5) ],
 		[ update($a, 5), sprintf($counter, 100) ], [ $worker1, undef ]);
 	is($victim, 1, 'the transaction waiting on the coordinator is cancelled');
+	like($victim_error,
+		qr/ERROR:  40P01: deadlock detected\nDETAIL:  The transaction was chosen as the victim of a distributed deadlock\./,
+		'its lock wait fails with a deadlock error');
 	wait_for_output(qr/s0 updated/, $s1);
 	$s1->query_safe('COMMIT');
 	$s2->query_safe('ROLLBACK');
@@ -221,6 +232,49 @@ sub update
 	$total -= 7;
 	$_->quit for ($s1, $s2);
 	nothing_left_behind('savepoint');
+}
+
+# 5. the victim waits for a coordinator lock inside a PL/pgSQL block that
+# catches deadlock_detected: the block's work is rolled back, which breaks
+# the cycle, and both transactions commit
+{
+	my $a = $ids1[5];
+	my ($s1, $s2, $control) = (session(), session(), session());
+	$control->query_safe('SELECT pg_advisory_lock(4242)');
+	$s1->query_safe('BEGIN; UPDATE local_counters SET value = value + 1 WHERE id = 1');
+	$s2->query_safe('BEGIN');
+	# s2 locks row a on worker1, then waits for the control session
+	send_sql($s2, qq{DO \$\$
+BEGIN
+	UPDATE accounts SET balance = balance - 5 WHERE id = $a;
+	PERFORM pg_advisory_lock(4242);
+	PERFORM pg_advisory_unlock(4242);
+	UPDATE local_counters SET value = value + 100 WHERE id = 1;
+EXCEPTION WHEN deadlock_detected THEN
+	RAISE NOTICE 'caught %', SQLSTATE;
+END \$\$;
+\\echo s1 block done});
+	wait_for_lock_waits($coordinator, 1);
+	send_sql($s1, update($a, 5) . "\n\\echo s0 updated");
+	wait_for_lock_waits($worker1, 1);
+	# s2 goes on to wait for s1's coordinator lock: a cycle
+	$control->query_safe('SELECT pg_advisory_unlock(4242)');
+	wait_for_output(qr/s1 block done/, $s2);
+	like($s2->{stderr}, qr/NOTICE:  00000: caught 40P01/,
+		'the PL/pgSQL block caught the distributed deadlock');
+	unlike($s2->{stderr}, qr/ERROR/, 'the victim raised no error');
+	$s2->{stderr} = '';
+	wait_for_output(qr/s0 updated/, $s1);
+	unlike($s1->{stderr}, qr/ERROR/, 'the other transaction goes on');
+	$s1->query_safe('COMMIT');
+	$s2->query_safe('COMMIT');
+	is(balance($a), '1005', 'the other transaction committed');
+	$total += 5;
+	is($coordinator->safe_psql('postgres',
+		'SELECT value FROM local_counters WHERE id = 1'), '2',
+		'the victim\'s block left nothing');
+	$_->quit for ($s1, $s2, $control);
+	nothing_left_behind('PL/pgSQL exception block');
 }
 
 # the daemon logged what it did
