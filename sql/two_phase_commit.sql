@@ -60,6 +60,37 @@ INSERT INTO accounts VALUES (109, 9), (110, 10), (111, 11), (112, 12);
 COMMIT;
 SELECT id, balance FROM accounts WHERE id > 100 ORDER BY id;
 
+-- COMMIT does not wait for the nodes to acknowledge COMMIT PREPARED; the
+-- session's next statements still see the writes, through the connection
+-- that wrote and through other connections to the same node (the scan of
+-- two shards per worker may use two connections), and can lock the rows
+BEGIN;
+INSERT INTO accounts VALUES (121, 1), (122, 2), (123, 3), (124, 4);
+UPDATE accounts SET balance = balance + 1000 WHERE id IN (:a1, :a2);
+COMMIT;
+SELECT balance FROM accounts WHERE id = :a2;
+SELECT count(*), sum(balance) FROM accounts WHERE id > 120 OR balance > 1000;
+BEGIN;
+SELECT id = :a1 AS is_a1 FROM accounts WHERE id IN (:a1, :a2) ORDER BY 1 FOR UPDATE NOWAIT;
+UPDATE accounts SET balance = balance - 1000 WHERE id IN (:a1, :a2);
+DELETE FROM accounts WHERE id > 120;
+COMMIT;
+SELECT count(*), sum(balance) FROM accounts WHERE id > 120 OR balance > 1000;
+-- with distdb.wait_for_commit_prepared, COMMIT returns once the nodes have
+-- committed: a new session on a worker finds nothing prepared
+SET distdb.wait_for_commit_prepared = on;
+BEGIN;
+UPDATE accounts SET balance = balance + 1 WHERE id IN (:a1, :a2);
+COMMIT;
+\c regression - :host :worker_1_port
+SELECT count(*) AS prepared_on_worker_1 FROM pg_prepared_xacts;
+\c regression - :host :worker_2_port
+SELECT count(*) AS prepared_on_worker_2 FROM pg_prepared_xacts;
+\c regression - :host :coordinator_port
+SET search_path TO two_phase_commit;
+\set VERBOSITY terse
+UPDATE accounts SET balance = balance - 1 WHERE id IN (:a1, :a2);
+
 -- committed transactions leave no prepared transaction behind, and
 -- recovery then deletes their commit records
 SELECT distdb.distdb_recover_prepared_transactions();

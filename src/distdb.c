@@ -40,6 +40,7 @@ int			DistdbNodeConnectionTimeout = 30000;
 bool		DistdbNodeParallelQuery = false;
 int			DistdbRecover2pcInterval = 5000;
 int			DistdbDeadlockDetectionInterval = 2000;
+bool		DistdbWaitForCommitPrepared = false;
 
 void		_PG_init(void);
 
@@ -153,6 +154,16 @@ DefineSettings(void)
 							 "Off: a statement already runs its shards in parallel, so parallel "
 							 "workers inside each shard query mostly compete for the same cores.",
 							 &DistdbNodeParallelQuery,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("distdb.wait_for_commit_prepared",
+							 "Makes COMMIT of a two-phase commit wait until the nodes have committed their prepared transactions.",
+							 "Off: COMMIT returns once the commit is durable on the coordinator and COMMIT PREPARED "
+							 "has been sent; the nodes' acknowledgements are read before the session's next use of "
+							 "the connections, so the session sees its writes, but another session may briefly not.",
+							 &DistdbWaitForCommitPrepared,
 							 false,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);

@@ -67,6 +67,17 @@ typedef struct NodeConnection
 	int			pipelineSkip;	/* queued commands whose results are left */
 	bool		pipelineSingleRow;	/* the query wants single-row mode */
 	PGresult   *pipelineFailure;	/* the first failed queued command */
+
+	/*
+	 * A COMMIT or ROLLBACK PREPARED sent when a transaction ended, whose
+	 * result is still to be read (two_phase_commit.c): after a commit it is
+	 * read only before the connection's next use, so that COMMIT does not
+	 * wait for the nodes' acknowledgements.
+	 */
+	char	   *finishingGid;	/* its gid, or NULL */
+	bool		finishingCommit;	/* COMMIT (else ROLLBACK) PREPARED */
+	bool		finishingPrepared;	/* the node had acknowledged PREPARE,
+									 * so a failure leaves it prepared */
 } NodeConnection;
 
 extern void InitializeConnectionCache(void);

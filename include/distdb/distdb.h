@@ -22,5 +22,6 @@ extern int	DistdbNodeConnectionTimeout;	/* distdb.node_connection_timeout, ms */
 extern bool DistdbNodeParallelQuery;	/* distdb.node_parallel_query */
 extern int	DistdbRecover2pcInterval;	/* distdb.recover_2pc_interval, ms */
 extern int	DistdbDeadlockDetectionInterval;	/* distdb.distributed_deadlock_detection_interval, ms */
+extern bool DistdbWaitForCommitPrepared;	/* distdb.wait_for_commit_prepared */
 
 #endif							/* DISTDB_H */

@@ -46,10 +46,19 @@ extern bool PrepareRemoteTransactions(List *connections);
 /*
  * Called when the local transaction has committed (commit = true) or
  * aborted: sends COMMIT PREPARED or ROLLBACK PREPARED for the transactions
- * prepared by PrepareRemoteTransactions.  Never raises an error; failures
- * are reported as warnings and left to recovery.
+ * prepared by PrepareRemoteTransactions; the results of COMMIT PREPARED
+ * are read later, by ReadFinishPreparedResults.  Never raises an error;
+ * failures are reported as warnings and left to recovery.
  */
 extern void FinishPreparedRemoteTransactions(bool commit);
+
+/*
+ * Reads the results of the COMMIT PREPARED commands that a committed
+ * transaction sent without waiting (see FinishPreparedRemoteTransactions);
+ * called before any node connection of the session is used again.  Never
+ * raises an error.
+ */
+extern void ReadFinishPreparedResults(void);
 
 /* "distdb_<system identifier>_<database oid>_": this database's gids */
 extern char *TwoPhaseGidPrefix(void);

@@ -39,6 +39,7 @@
 #include "distdb/distributed_transaction_id.h"
 #include "distdb/metadata_cache.h"
 #include "distdb/remote_command.h"
+#include "distdb/two_phase_commit.h"
 
 /* hash key and entry: the connections of one user to one node */
 typedef struct ConnectionCacheKey
@@ -134,10 +135,17 @@ ConnectionIsUsable(NodeConnection *connection)
 List *
 ClaimNodeConnections(int32 nodeId, int maxCount)
 {
-	ConnectionCacheEntry *entry = GetCacheEntry(nodeId);
+	ConnectionCacheEntry *entry;
 	List	   *claimed = NIL;
 	dlist_mutable_iter iter;
 
+	/*
+	 * The last transaction's COMMIT PREPARED first, on every node: a query
+	 * on another connection to a node must run after it to see its writes.
+	 */
+	ReadFinishPreparedResults();
+
+	entry = GetCacheEntry(nodeId);
 	/* drop broken idle connections; find a transaction connection */
 	dlist_foreach_modify(iter, &entry->connections)
 	{
@@ -589,6 +597,8 @@ CloseNodeConnection(NodeConnection *connection)
 	if (connection->pipelineFailure != NULL)
 		PQclear(connection->pipelineFailure);
 	list_free_deep(connection->queuedCommands);
+	if (connection->finishingGid != NULL)
+		pfree(connection->finishingGid);
 	pfree(connection->nodeName);
 	pfree(connection);
 }

@@ -528,6 +528,8 @@ RemoteXactCallback(XactEvent event, void *arg)
 
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			/* the last commit's COMMIT PREPARED: those connections are busy */
+			ReadFinishPreparedResults();
 			/* prepared transactions first: their connections must stay */
 			FinishPreparedRemoteTransactions(false);
 			connections = AllNodeConnections();

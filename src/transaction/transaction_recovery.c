@@ -99,6 +99,9 @@ RecoverDistributedTransactions(bool waitForLock)
 	ListCell   *lc;
 	int			finished = 0;
 
+	/* this session's own commits are not left to recovery */
+	ReadFinishPreparedResults();
+
 	if (waitForLock)
 		LockRelationOid(recordsId, ShareUpdateExclusiveLock);
 	else if (!ConditionalLockRelationOid(recordsId, ShareUpdateExclusiveLock))

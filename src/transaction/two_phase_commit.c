@@ -90,6 +90,9 @@ typedef struct TwoPhaseParticipant
  */
 static List *Participants = NIL;
 
+/* connections with a COMMIT / ROLLBACK PREPARED whose result is unread */
+static int	FinishingConnections = 0;
+
 static List *WrittenConnections(List *connections);
 static void MakeTransactionIdDurable(const char *prefix);
 static void SendPrepares(List *connections);
@@ -97,6 +100,9 @@ static void CollectPrepares(List *connections);
 static TwoPhaseParticipant *FindParticipant(NodeConnection *connection);
 static void InsertTransactionRecords(void);
 static void ForgetParticipants(void);
+static void ReportUnfinishedPrepared(NodeConnection *connection,
+									 const char *gid, bool commit,
+									 const char *detail);
 
 /*
  * TwoPhaseGidPrefix returns the beginning shared by the gids of this
@@ -162,6 +168,13 @@ PrepareRemoteTransactions(List *connections)
 	xid = GetTopFullTransactionId();
 	prefix = TwoPhaseGidPrefix();
 	MakeTransactionIdDurable(prefix);
+
+	/*
+	 * The commit record must be durable before COMMIT PREPARED goes out,
+	 * even under synchronous_commit = off: a commit lost in a crash after
+	 * a node committed would make recovery roll back the others.
+	 */
+	ForceSyncCommit();
 	EnsureMaintenanceDaemon();
 
 	Assert(Participants == NIL);
@@ -495,15 +508,21 @@ CollectQuietly(NodeConnection *connection, TimestampTz deadline,
  * commit every prepared participant gets COMMIT PREPARED; after an abort
  * every participant whose PREPARE was sent gets ROLLBACK PREPARED (its
  * outcome may be unknown; "does not exist" is then expected).  Commands go
- * to all nodes before any answer is awaited.  A node that does not answer
- * keeps its prepared transaction for recovery, and its connection is
- * closed.
+ * to all nodes before any answer is awaited.
+ *
+ * After a commit the answers are not awaited here (unless
+ * distdb.wait_for_commit_prepared is on): the transaction is decided and
+ * durable once the local commit is, and the client need not wait for the
+ * nodes.  Each connection remembers the gid it finishes, and
+ * ReadFinishPreparedResults reads the answers before any connection of
+ * the session is used again, so the session's next statement runs after
+ * the nodes committed and sees its writes.  A failure then is what it is
+ * here: a warning, and the prepared transaction is left to recovery.
  */
 void
 FinishPreparedRemoteTransactions(bool commit)
 {
 	TimestampTz deadline;
-	List	   *sent = NIL;
 	ListCell   *lc;
 
 	if (Participants == NIL)
@@ -521,10 +540,11 @@ FinishPreparedRemoteTransactions(bool commit)
 	{
 		TwoPhaseParticipant *participant = lfirst(lc);
 		NodeConnection *connection = participant->connection;
+		bool		prepared = (participant->state == PARTICIPANT_PREPARED);
 		char		command[GIDSIZE + 64];
 
 		if (participant->state == PARTICIPANT_FAILED ||
-			(commit && participant->state != PARTICIPANT_PREPARED))
+			(commit && !prepared))
 			continue;
 
 		/* after an error the PREPARE may still be running */
@@ -533,65 +553,102 @@ FinishPreparedRemoteTransactions(bool commit)
 		snprintf(command, sizeof(command), "%s PREPARED '%s'",
 				 commit ? "COMMIT" : "ROLLBACK", participant->gid);
 		if (SendQuietly(connection, command, deadline))
-			sent = lappend(sent, participant);
-		else if (participant->state == PARTICIPANT_PREPARED)
-			ereport(WARNING,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("could not %s prepared transaction \"%s\" on node %s:%d",
-							commit ? "commit" : "roll back", participant->gid,
-							connection->nodeName, connection->nodePort),
-					 errdetail("The connection to the node was lost."),
-					 errhint("distdb's maintenance daemon or distdb_recover_prepared_transactions() will finish it.")));
+		{
+			Assert(connection->finishingGid == NULL);
+			connection->finishingGid =
+				MemoryContextStrdup(GetMemoryChunkContext(connection),
+									participant->gid);
+			connection->finishingCommit = commit;
+			connection->finishingPrepared = prepared;
+			FinishingConnections++;
+		}
+		else
+		{
+			if (prepared)
+				ReportUnfinishedPrepared(connection, participant->gid, commit,
+										 "The connection to the node was lost.");
+			/* the abort path rolls back and closes it */
+			if (commit)
+				CloseNodeConnection(connection);
+		}
 	}
+	ForgetParticipants();
 
-	foreach(lc, sent)
+	if (!commit || DistdbWaitForCommitPrepared)
+		ReadFinishPreparedResults();
+}
+
+/*
+ * ReadFinishPreparedResults: see two_phase_commit.h.  Never raises an
+ * error: a node that does not answer within the deadline keeps its
+ * prepared transaction for recovery, and its connection is closed.
+ */
+void
+ReadFinishPreparedResults(void)
+{
+	TimestampTz deadline;
+	List	   *connections;
+	ListCell   *lc;
+
+	if (FinishingConnections == 0)
+		return;
+	FinishingConnections = 0;
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   FINISH_PREPARED_TIMEOUT_MS);
+	connections = AllNodeConnections();
+	foreach(lc, connections)
 	{
-		TwoPhaseParticipant *participant = lfirst(lc);
-		NodeConnection *connection = participant->connection;
+		NodeConnection *connection = lfirst(lc);
+		char	   *gid = connection->finishingGid;
 		char	   *sqlstate;
 		char	   *message;
+
+		if (gid == NULL)
+			continue;
+		connection->finishingGid = NULL;
 
 		if (!CollectQuietly(connection, deadline, &sqlstate, &message))
 		{
 			sqlstate = "08006";
 			message = "The connection to the node was lost or timed out.";
 		}
+
 		/*
 		 * "does not exist" or "is busy": recovery finished it or is
 		 * finishing it, with the same outcome; or our PREPARE never took
 		 * effect.
 		 */
-		if (*sqlstate == '\0' || strcmp(sqlstate, "42704") == 0 ||
-			(strcmp(sqlstate, "55000") == 0 &&
-			 participant->state == PARTICIPANT_PREPARED))
-			continue;
-		if (participant->state == PARTICIPANT_PREPARED)
-			ereport(WARNING,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("could not %s prepared transaction \"%s\" on node %s:%d",
-							commit ? "commit" : "roll back", participant->gid,
-							connection->nodeName, connection->nodePort),
-					 errdetail_internal("%s", message),
-					 errhint("distdb's maintenance daemon or distdb_recover_prepared_transactions() will finish it.")));
-	}
+		if (connection->finishingPrepared && *sqlstate != '\0' &&
+			strcmp(sqlstate, "42704") != 0 && strcmp(sqlstate, "55000") != 0)
+			ReportUnfinishedPrepared(connection, gid,
+									 connection->finishingCommit, message);
+		pfree(gid);
 
-	/* connections that are not idle now cannot be trusted */
-	foreach(lc, Participants)
-	{
-		TwoPhaseParticipant *participant = lfirst(lc);
-		NodeConnection *connection = participant->connection;
-
+		/* a connection that is not idle now cannot be trusted */
 		if (connection->pgconn == NULL ||
 			PQstatus(connection->pgconn) != CONNECTION_OK ||
 			PQtransactionStatus(connection->pgconn) != PQTRANS_IDLE)
-		{
-			/* the abort path rolls back and closes it */
-			if (commit)
-				CloseNodeConnection(connection);
-		}
+			CloseNodeConnection(connection);
 	}
-	list_free(sent);
-	ForgetParticipants();
+	list_free(connections);
+}
+
+/*
+ * ReportUnfinishedPrepared warns that a prepared transaction could not be
+ * finished and is left to recovery.
+ */
+static void
+ReportUnfinishedPrepared(NodeConnection *connection, const char *gid,
+						 bool commit, const char *detail)
+{
+	ereport(WARNING,
+			(errcode(ERRCODE_CONNECTION_FAILURE),
+			 errmsg("could not %s prepared transaction \"%s\" on node %s:%d",
+					commit ? "commit" : "roll back", gid,
+					connection->nodeName, connection->nodePort),
+			 errdetail_internal("%s", detail),
+			 errhint("distdb's maintenance daemon or distdb_recover_prepared_transactions() will finish it.")));
 }
 
 /* ForgetParticipants ends the two-phase commit's bookkeeping */

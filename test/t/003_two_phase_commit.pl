@@ -116,21 +116,26 @@ foreach my $case (@cases)
 # A worker stopped while the coordinator sleeps at a fault point.  Before
 # PREPARE: the commit fails and nothing is left.  After PREPARE: the commit
 # succeeds, the stopped worker keeps its prepared transaction over the
-# restart and recovery commits it.
-foreach my $case ([ 'before_prepare', 0, 0 ], [ 'after_prepare', 2, 1 ])
+# restart and recovery commits it.  COMMIT does not wait for COMMIT
+# PREPARED: the failure is reported when the session next uses its node
+# connections (here by a query on worker 1); with
+# distdb.wait_for_commit_prepared on, by COMMIT itself.
+foreach my $case ([ 'before_prepare', 0, 0, 0 ], [ 'after_prepare', 2, 1, 0 ],
+	[ 'after_prepare', 2, 1, 1 ])
 {
-	my ($point, $rows, $recovered) = @$case;
-	my $tag = "worker 2 stopped at $point";
+	my ($point, $rows, $recovered, $wait) = @$case;
+	my $tag = "worker 2 stopped at $point" . ($wait ? ', COMMIT waits' : '');
 	my $session = $coordinator->background_psql('postgres', on_error_stop => 0);
+	$session->query_safe('SET distdb.wait_for_commit_prepared = on') if $wait;
 	$session->query_safe("SELECT distdb.distdb_set_fault('$point', 'sleep', 2000)");
 	$session->query_until(qr/committing/, "\\echo committing\n" . transfer_sql($tag));
 	sleep(1);
 	$worker2->stop('immediate');
-	$session->query('SELECT 1');
+	$session->query($wait ? 'SELECT 1' : "SELECT count(*) FROM items WHERE id = $ids1[0]");
 	if ($rows)
 	{
 		like($session->{stderr}, qr/could not commit prepared transaction "distdb_\d+_\d+_\d+_\d+_\d+" on node .*:$port2/,
-			"$tag: COMMIT warns about the stopped worker");
+			"$tag: the stopped worker is reported");
 	}
 	else
 	{
@@ -211,8 +216,8 @@ $coordinator->poll_query_until('postgres',
 my ($ret, $stdout, $stderr) = $coordinator->psql('postgres', 'DROP DATABASE dropme');
 is($ret, 0, 'DROP DATABASE succeeds while the database has a daemon') or diag $stderr;
 
-# committed: two by fault, one with a worker stopped, one single-node, two by the daemon
-is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM items'), 12,
+# committed: two by fault, two with a worker stopped, one single-node, two by the daemon
+is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM items'), 14,
 	'only the committed transactions are there');
 
 done_testing();

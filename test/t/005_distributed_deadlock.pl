@@ -100,9 +100,10 @@ sub nothing_left_behind
 	my ($what) = @_;
 	foreach my $worker ($worker1, $worker2)
 	{
-		is($worker->safe_psql('postgres',
-			'SELECT count(*) FROM pg_prepared_xacts'),
-			0, "$what: no prepared transaction on " . $worker->name);
+		# COMMIT does not wait for the nodes' COMMIT PREPARED
+		ok($worker->poll_query_until('postgres',
+			'SELECT count(*) = 0 FROM pg_prepared_xacts'),
+			"$what: no prepared transaction on " . $worker->name);
 		is($worker->safe_psql('postgres',
 			'SELECT count(*) FROM pg_locks WHERE NOT granted'),
 			0, "$what: no lock wait left on " . $worker->name);

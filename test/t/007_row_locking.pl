@@ -35,6 +35,9 @@ sub other_session
 }
 
 my $locker = $coordinator->background_psql('postgres');
+# row locks on both workers commit with two-phase commit; other sessions
+# must find the rows unlocked as soon as COMMIT returns
+$locker->query_safe('SET distdb.wait_for_commit_prepared = on');
 
 # 1. FOR UPDATE of every row with a filter on another column
 $locker->query_safe(
