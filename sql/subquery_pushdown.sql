@@ -189,7 +189,8 @@ SELECT shard_query('SELECT u.id, (SELECT sum(amount) FROM orders o WHERE o.user_
 SELECT check_query('SELECT u.city, sum((SELECT count(*) FROM orders o WHERE o.user_id = u.id)) FROM users u GROUP BY u.city ORDER BY 1 NULLS FIRST');
 SELECT check_query('SELECT u.id, (SELECT count(*) FROM orders o WHERE o.order_id = u.id) FROM users u WHERE u.id < 10 ORDER BY 1');
 
--- these stay on the coordinator, still right
+-- these are computed first on the coordinator (select_computed_subqueries)
+-- or stay there, still right
 SELECT plan_kind('SELECT count(*) FROM users WHERE city NOT IN (SELECT user_id FROM orders WHERE amount > 38)');
 SELECT check_query('SELECT count(*) FROM users WHERE city NOT IN (SELECT user_id FROM orders WHERE amount > 38)');
 SELECT check_query('SELECT count(*) FROM users WHERE id NOT IN (SELECT o.user_id FROM events e LEFT JOIN orders o ON o.user_id = e.user_id AND o.amount > 38)');

@@ -21,7 +21,10 @@
  *	4. any other SELECT, or a statement on local tables reading distributed
  *	   ones: each distributed table becomes a scan of its filtered rows from
  *	   the shards, and PostgreSQL's planner plans the rest on the
- *	   coordinator (pull_up_planner.c).
+ *	   coordinator (pull_up_planner.c) -- except where subqueries of a WHERE
+ *	   clause that do not depend on its rows are computed first and sent to
+ *	   the shards as values (computed_sublinks.c): the level then takes
+ *	   path 3 or runs its aggregation on the shards.
  *
  *-------------------------------------------------------------------------
  */
@@ -150,6 +153,14 @@ extern bool IsShippableSubquery(Query *subquery);
 extern void PlanModifySubqueries(Query *statement, Bitmapset *distributed,
 								 ParamListInfo boundParams,
 								 List **subqueryPlans, List **subqueryKinds);
+
+/* computed_sublinks.c */
 extern Node *ReplaceSubLinkParams(Node *node, List *targetList);
+extern Node *ComputeSubLinkFirst(SubLink *subLink, ParamListInfo boundParams,
+								 List **subqueryPlans, List **subqueryKinds);
+extern bool ComputeQualSubLinksFirst(Query *query, ParamListInfo boundParams,
+									 List **subqueryPlans,
+									 List **subqueryKinds, List **subLinks);
+extern List *RestoreComputedSubLinks(Query *query, List *subLinks);
 
 #endif							/* DISTDB_PLANNER_INTERNAL_H */

@@ -370,124 +370,6 @@ RefuseSubquery(ModifySubqueryContext *context, const char *detail)
 }
 
 /*
- * ReplaceSubLinkParams is the mutator replacing the PARAM_SUBLINK Params
- * of an IN's comparison by the subquery's output expressions.
- */
-Node *
-ReplaceSubLinkParams(Node *node, List *targetList)
-{
-	if (node == NULL)
-		return NULL;
-	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_SUBLINK)
-	{
-		TargetEntry *tle = list_nth(targetList,
-									((Param *) node)->paramid - 1);
-
-		return copyObject((Node *) tle->expr);
-	}
-	return expression_tree_mutator(node, ReplaceSubLinkParams, targetList);
-}
-
-/* walker collecting the PARAM_SUBLINK Params' numbers */
-static bool
-SubLinkParamsWalker(Node *node, Bitmapset **numbers)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_SUBLINK)
-		*numbers = bms_add_member(*numbers, ((Param *) node)->paramid);
-	return expression_tree_walker(node, SubLinkParamsWalker, numbers);
-}
-
-/*
- * ComputeFirst plans an uncorrelated subquery to be computed first on the
- * coordinator (see the file header) and returns the expression replacing
- * subLink, or NULL for forms that are not supported: row comparisons,
- * and ANY / ALL over arrays (an array of arrays would compare elements).
- */
-static Node *
-ComputeFirst(SubLink *subLink, ModifySubqueryContext *context)
-{
-	Query	   *subquery = copyObject((Query *) subLink->subselect);
-	Expr	   *first = NULL;
-	OpExpr	   *test = NULL;
-	Oid			resultType = InvalidOid;
-	Param	   *param;
-	ScalarArrayOpExpr *arrayTest;
-	ListCell   *lc;
-
-	foreach(lc, subquery->targetList)
-	{
-		if (!((TargetEntry *) lfirst(lc))->resjunk)
-		{
-			first = ((TargetEntry *) lfirst(lc))->expr;
-			break;
-		}
-	}
-	if (subLink->subLinkType == EXISTS_SUBLINK)
-		resultType = BOOLOID;
-	else if (first == NULL)
-		return NULL;
-	else if (subLink->subLinkType == EXPR_SUBLINK)
-		resultType = exprType((Node *) first);
-	else if (subLink->subLinkType == ARRAY_SUBLINK)
-		resultType = get_promoted_array_type(exprType((Node *) first));
-	else if (subLink->subLinkType == ANY_SUBLINK ||
-			 subLink->subLinkType == ALL_SUBLINK)
-	{
-		Bitmapset  *leftParams = NULL;
-		Bitmapset  *rightParams = NULL;
-		Node	   *right;
-
-		if (!IsA(subLink->testexpr, OpExpr) ||
-			list_length(((OpExpr *) subLink->testexpr)->args) != 2)
-			return NULL;
-		test = (OpExpr *) subLink->testexpr;
-		right = lsecond(test->args);
-		SubLinkParamsWalker(linitial(test->args), &leftParams);
-		SubLinkParamsWalker(right, &rightParams);
-		if (leftParams != NULL || !bms_equal(rightParams, bms_make_singleton(1)) ||
-			contain_var_clause(right))
-			return NULL;
-		/* the subquery computes the comparison's right side (casts) */
-		first = (Expr *) ReplaceSubLinkParams(right, subquery->targetList);
-		((TargetEntry *) linitial(subquery->targetList))->expr = first;
-		if (type_is_array(exprType((Node *) first)))
-			return NULL;
-		resultType = get_array_type(exprType((Node *) first));
-	}
-	if (!OidIsValid(resultType))
-		return NULL;
-
-	context->subqueryPlans = lappend(context->subqueryPlans,
-									 planner(subquery, NULL, 0,
-											 context->boundParams));
-	context->subqueryKinds = lappend_int(context->subqueryKinds,
-										 subLink->subLinkType);
-	param = makeNode(Param);
-	param->paramkind = PARAM_EXEC;
-	param->paramid = list_length(context->subqueryPlans) - 1;
-	param->paramtype = resultType;
-	param->paramtypmod = -1;
-	param->paramcollid = first != NULL ? exprCollation((Node *) first) :
-		InvalidOid;
-	param->location = -1;
-	if (test == NULL)
-		return (Node *) param;
-
-	arrayTest = makeNode(ScalarArrayOpExpr);
-	arrayTest->opno = test->opno;
-	arrayTest->opfuncid = test->opfuncid;
-	arrayTest->hashfuncid = InvalidOid;
-	arrayTest->negfuncid = InvalidOid;
-	arrayTest->useOr = (subLink->subLinkType == ANY_SUBLINK);
-	arrayTest->inputcollid = test->inputcollid;
-	arrayTest->args = list_make2(copyObject(linitial(test->args)), param);
-	arrayTest->location = -1;
-	return (Node *) arrayTest;
-}
-
-/*
  * ModifySubLinkMutator keeps each subquery of the statement the shards can
  * evaluate, its relations rewritten into CTE references, replaces the
  * others that do not depend on the statement's rows by the value the
@@ -510,7 +392,9 @@ ModifySubLinkMutator(Node *node, ModifySubqueryContext *context)
 
 			if (contain_vars_of_level(subLink->subselect, 1))
 				RefuseSubquery(context, NULL);
-			computed = ComputeFirst(subLink, context);
+			computed = ComputeSubLinkFirst(subLink, context->boundParams,
+										   &context->subqueryPlans,
+										   &context->subqueryKinds);
 			if (computed == NULL)
 				RefuseSubquery(context, "The coordinator computes a subquery that is independent of the statement's rows first only as EXISTS, a scalar subquery, ARRAY() or a single-column IN, ANY or ALL comparison with a value that is not an array.");
 			return ModifySubLinkMutator(computed, context);

@@ -54,6 +54,14 @@ typedef struct PullUpState
 								 * table's statistics) */
 	ParamListInfo boundParams;
 	Query	   *topQuery;		/* the statement's own query level */
+
+	/*
+	 * Subqueries computed first on the coordinator (computed_sublinks.c),
+	 * shared by all the plans: executor parameter i is value i.
+	 */
+	List	   *subqueryPlans;	/* PlannedStmt */
+	List	   *subqueryKinds;	/* int: SubLinkType */
+	List	   *subLinks;		/* the SubLink each value replaced */
 } PullUpState;
 
 static PullUpState *CurrentPullUp = NULL;
@@ -61,6 +69,8 @@ static PullUpState *CurrentPullUp = NULL;
 static CustomPathMethods DistributedPathMethods;
 
 static void TransformQuery(Query *query, PullUpState *state);
+static void TransformQueryLevel(Query *query, PullUpState *state);
+static bool ReadsDistributedTables(Query *query);
 static bool TransformWalker(Node *node, PullUpState *state);
 static bool PushDownJoinLevel(Query *query, PullUpState *state);
 static bool PushDownFromSubqueries(Query *query, PullUpState *state);
@@ -105,12 +115,20 @@ PlanWithPullUp(Query *parse, const char *queryString, int cursorOptions,
 	PullUpState *previous = CurrentPullUp;
 	PlannedStmt *result;
 	Query	   *query = copyObject(parse);
+	ListCell   *lc;
 
 	memset(&state, 0, sizeof(state));
 	state.boundParams = boundParams;
 	InlineCommonTableExpressions(query);
 	state.topQuery = query;
 	TransformQuery(query, &state);
+	foreach(lc, state.plans)
+	{
+		DistributedPlan *plan = lfirst(lc);
+
+		plan->subqueryPlans = state.subqueryPlans;
+		plan->subqueryKinds = state.subqueryKinds;
+	}
 
 	CurrentPullUp = &state;
 	PG_TRY();
@@ -142,9 +160,9 @@ PlanWithPullUp(Query *parse, const char *queryString, int cursorOptions,
 static void
 TransformQuery(Query *query, PullUpState *state)
 {
+	List	   *restored;
 	ListCell   *lc;
-	Index		rti = 0;
-	int			originalLength = list_length(query->rtable);
+	bool		computed;
 
 	/*
 	 * Subqueries in FROM that run on the shards with the tables they join
@@ -153,6 +171,54 @@ TransformQuery(Query *query, PullUpState *state)
 	 */
 	if (PushDownFromSubqueries(query, state))
 		return;
+
+	/*
+	 * Subqueries of the WHERE clause that do not depend on the level's
+	 * rows are computed first, so that the filters using their values go
+	 * to the shards with the rest of the level (computed_sublinks.c);
+	 * those whose filter stays on the coordinator get their subquery back.
+	 */
+	computed = ReadsDistributedTables(query) &&
+		ComputeQualSubLinksFirst(query, state->boundParams,
+								 &state->subqueryPlans,
+								 &state->subqueryKinds, &state->subLinks);
+	TransformQueryLevel(query, state);
+	if (!computed)
+		return;
+	restored = RestoreComputedSubLinks(query, state->subLinks);
+	foreach(lc, restored)
+		TransformQuery((Query *) ((SubLink *) lfirst(lc))->subselect, state);
+}
+
+/*
+ * ReadsDistributedTables: whether a query level's range table has a
+ * distributed or reference table.
+ */
+static bool
+ReadsDistributedTables(Query *query)
+{
+	ListCell   *lc;
+
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && LookupDistTable(rte->relid) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * TransformQueryLevel replaces the distributed tables of a query level,
+ * once the subqueries that go to the shards with it are set aside.
+ */
+static void
+TransformQueryLevel(Query *query, PullUpState *state)
+{
+	ListCell   *lc;
+	Index		rti = 0;
+	int			originalLength = list_length(query->rtable);
 
 	query_tree_walker(query, TransformWalker, state, 0);
 

@@ -124,7 +124,9 @@ UnshippableWalker(Node *node, bool *inSubquery)
 		case T_Var:
 			return !*inSubquery && ((Var *) node)->varlevelsup != 0;
 		case T_Param:
-			return ((Param *) node)->paramkind != PARAM_EXTERN;
+			/* PARAM_EXEC: a value computed first (computed_sublinks.c) */
+			return ((Param *) node)->paramkind == PARAM_SUBLINK ||
+				((Param *) node)->paramkind == PARAM_MULTIEXPR;
 		case T_Query:
 			return query_tree_walker((Query *) node, UnshippableWalker,
 									 inSubquery, 0);
