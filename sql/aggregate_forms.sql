@@ -57,6 +57,21 @@ SELECT check_query('SELECT id, (id, v) FROM t WHERE id = 3');
 SELECT check_query('SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v), percentile_disc(0.3) WITHIN GROUP (ORDER BY x), mode() WITHIN GROUP (ORDER BY s) FROM t');
 SELECT check_query('SELECT grp, percentile_cont(ARRAY[0.25, 0.75]) WITHIN GROUP (ORDER BY v) FROM t GROUP BY grp ORDER BY grp');
 SELECT check_query('SELECT grp, rank(50) WITHIN GROUP (ORDER BY v), dense_rank(50) WITHIN GROUP (ORDER BY v), cume_dist(50) WITHIN GROUP (ORDER BY v) FROM t GROUP BY grp ORDER BY grp');
+-- grouped by the distribution column, they run whole on the shards (the
+-- plan's top node is the distributed scan, with no aggregation above it)
+SELECT check_query('SELECT id, percentile_cont(0.5) WITHIN GROUP (ORDER BY v), mode() WITHIN GROUP (ORDER BY s), string_agg(s, '','' ORDER BY s DESC) FROM t GROUP BY id ORDER BY id LIMIT 12');
+CREATE FUNCTION top_plan_node(query text) RETURNS text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+		RETURN btrim(line);
+	END LOOP;
+END
+$fn$;
+SELECT top_plan_node('SELECT id, percentile_cont(0.5) WITHIN GROUP (ORDER BY v), array_agg(s ORDER BY s) FROM t GROUP BY id');
+SELECT top_plan_node('SELECT grp, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM t GROUP BY grp');
 
 -- FILTER, bool and bit aggregates
 SELECT check_query('SELECT count(*) FILTER (WHERE b), sum(v) FILTER (WHERE grp > 3), max(s) FILTER (WHERE v < 10), stddev(v) FILTER (WHERE b) FROM t');

@@ -25,6 +25,7 @@ extern DeparsedShardQuery *DeparseShardQuery(Query *query);
 extern char *ShardQueryString(DeparsedShardQuery *deparsed,
 							  char **relationNames);
 extern bool QueryIsDeparsable(Query *query);
+extern bool TableSampleIsDeparsable(TableSampleClause *tablesample);
 extern char *UniqueName(const char *name, List *usedNames);
 
 extern char *DeparseShardInsert(Query *query, const char *shardName,

@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/transam.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_operator.h"
@@ -75,6 +76,8 @@ static void AppendSelectTail(DeparseContext *context, StringInfo buf);
 static void AppendRowMarks(DeparseContext *context, StringInfo buf);
 static void AppendSubquery(DeparseContext *context, StringInfo buf,
 						   RangeTblEntry *rte, Index rtindex);
+static void AppendTableSample(DeparseContext *context, StringInfo buf,
+							  TableSampleClause *tablesample);
 
 /*
  * NameExcludedRelation makes sure the ON CONFLICT clause's pseudo-relation
@@ -924,6 +927,27 @@ AppendSelectTail(DeparseContext *context, StringInfo buf)
 }
 
 /*
+ * TableSampleIsDeparsable: a TABLESAMPLE clause the shards can run, one of
+ * PostgreSQL's built-in sampling methods (extension methods need not exist
+ * on the workers).  Each shard samples its own rows, which samples the
+ * table: both built-in methods decide per block or per row.
+ */
+bool
+TableSampleIsDeparsable(TableSampleClause *tablesample)
+{
+	ListCell   *lc;
+
+	if (tablesample->tsmhandler >= FirstNormalObjectId)
+		return false;
+	foreach(lc, tablesample->args)
+	{
+		if (!ExprIsDeparsable(lfirst(lc)))
+			return false;
+	}
+	return ExprIsDeparsable((Node *) tablesample->repeatable);
+}
+
+/*
  * JoinTreeIsDeparsable: the FROM items are relations and joins of them.
  */
 static bool
@@ -938,7 +962,9 @@ JoinTreeIsDeparsable(Query *query, Node *node)
 			return !rte->lateral && rte->subquery->commandType == CMD_SELECT &&
 				rte->subquery->rowMarks == NIL &&
 				QueryIsDeparsable(rte->subquery);
-		return rte->rtekind == RTE_RELATION && rte->tablesample == NULL;
+		return rte->rtekind == RTE_RELATION &&
+			(rte->tablesample == NULL ||
+			 TableSampleIsDeparsable(rte->tablesample));
 	}
 	if (IsA(node, JoinExpr))
 	{
@@ -1105,6 +1131,28 @@ AppendSubquery(DeparseContext *context, StringInfo buf, RangeTblEntry *rte,
 }
 
 /*
+ * AppendTableSample prints a relation's TABLESAMPLE clause.
+ */
+static void
+AppendTableSample(DeparseContext *context, StringInfo buf,
+				  TableSampleClause *tablesample)
+{
+	Oid			handler = tablesample->tsmhandler;
+
+	appendStringInfo(buf, " TABLESAMPLE %s(",
+					 quote_qualified_identifier(get_namespace_name(get_func_namespace(handler)),
+												get_func_name(handler)));
+	AppendExprList(context, buf, tablesample->args);
+	appendStringInfoChar(buf, ')');
+	if (tablesample->repeatable != NULL)
+	{
+		appendStringInfoString(buf, " REPEATABLE (");
+		AppendExpr(context, buf, (Node *) tablesample->repeatable);
+		appendStringInfoChar(buf, ')');
+	}
+}
+
+/*
  * AppendFromItem prints one FROM item: a relation (its shard) with its
  * alias, or a join.
  */
@@ -1124,6 +1172,8 @@ AppendFromItem(DeparseContext *context, StringInfo buf, Node *node)
 		appendStringInfoString(buf, "ONLY ");
 		AppendRelation(context, buf, rtindex);
 		appendStringInfo(buf, " %s", RelationAlias(context, rtindex));
+		if (rte->tablesample != NULL)
+			AppendTableSample(context, buf, rte->tablesample);
 	}
 	else
 	{

@@ -39,6 +39,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "distdb/deparse.h"
 #include "distdb/distdb.h"
 #include "distdb/distributed_scan.h"
 #include "distdb/planner.h"
@@ -396,10 +397,13 @@ ReplaceDistributedTable(Query *query, Index rti, DistTableCacheEntry *entry,
 	Relids		onlyThis = bms_make_singleton(rti);
 	RowMarkClause *rowMark;
 
-	if (rte->tablesample != NULL)
+	if (rte->tablesample != NULL && !TableSampleIsDeparsable(rte->tablesample))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("TABLESAMPLE on distributed tables is not supported yet")));
+				 errmsg("TABLESAMPLE method %s cannot be used on distributed table \"%s\"",
+						get_func_name(rte->tablesample->tsmhandler),
+						get_rel_name(rte->relid)),
+				 errdetail("The shards run only the built-in methods SYSTEM and BERNOULLI.")));
 	if (rte->securityQuals != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
