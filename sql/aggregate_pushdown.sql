@@ -73,6 +73,9 @@ SELECT check_query('SELECT count(DISTINCT qty) FROM sales');
 SELECT check_query('SELECT shop, count(DISTINCT qty), sum(DISTINCT qty), string_agg(DISTINCT qty::text, ''/'') IS NOT NULL FROM sales GROUP BY shop ORDER BY shop');
 SELECT check_query('SELECT count(DISTINCT note) FROM sales WHERE shop < 3');
 SELECT check_query('SELECT shop FROM sales GROUP BY shop HAVING count(DISTINCT qty % 3) = 3 ORDER BY shop');
+-- the DISTINCT argument is also the grouping expression: one shard column
+SELECT check_query('SELECT qty, count(DISTINCT qty), sum(DISTINCT qty) FROM sales GROUP BY qty ORDER BY qty');
+SELECT check_query('SELECT count(DISTINCT shop) FROM sales GROUP BY shop, qty ORDER BY 1 LIMIT 3');
 
 -- aggregates that do not split are computed from the rows
 SELECT check_query('SELECT count(DISTINCT shop), string_agg(DISTINCT note, '','' ORDER BY note) FROM sales');

@@ -833,7 +833,9 @@ SplitAggregation(Query *query, PushdownContext *context, Query *workerQuery,
 											context);
 		TargetEntry *tle;
 
-		(void) WorkerColumn(context, workerExpr);
+		/* an expression the shards already group by adds no column */
+		if (WorkerColumn(context, workerExpr)->varattno <= position)
+			continue;
 		tle = makeTargetEntry(workerExpr, ++position, NULL, false);
 		tle->ressortgroupref = ++groupRef;
 		clause->tleSortGroupRef = groupRef;
@@ -860,12 +862,16 @@ SplitAggregation(Query *query, PushdownContext *context, Query *workerQuery,
 			return false;
 		clause = copyObject(linitial(anyAggref->aggdistinct));
 		context->distinctArgument = distinctArgument;
-		(void) WorkerColumn(context, workerExpr);
-		tle = makeTargetEntry(workerExpr, ++position, NULL, false);
-		tle->ressortgroupref = ++groupRef;
-		clause->tleSortGroupRef = groupRef;
-		workerQuery->targetList = lappend(workerQuery->targetList, tle);
-		workerQuery->groupClause = lappend(workerQuery->groupClause, clause);
+		/* unless it is a grouping expression too (GROUP BY x ... DISTINCT x) */
+		if (WorkerColumn(context, workerExpr)->varattno > position)
+		{
+			tle = makeTargetEntry(workerExpr, ++position, NULL, false);
+			tle->ressortgroupref = ++groupRef;
+			clause->tleSortGroupRef = groupRef;
+			workerQuery->targetList = lappend(workerQuery->targetList, tle);
+			workerQuery->groupClause = lappend(workerQuery->groupClause,
+											   clause);
+		}
 	}
 	foreach(lc, query->targetList)
 	{
