@@ -50,6 +50,7 @@ typedef struct DistributedPlan
 
 	/* DIST_PLAN_INSERT_SELECT: the plan of the SELECT */
 	PlannedStmt *selectPlan;
+	bool		selectReadsTarget;	/* it reads the table (at any depth) */
 
 	/*
 	 * Subqueries computed first on the coordinator (computed_subqueries.c):

@@ -9,8 +9,15 @@
  * coordinator, once per row) and streams the row to the shard its
  * distribution value hashes to, with COPY in batches (shard_copy.c).  The
  * shards' writes are part of the remote transactions, so the statement is
- * atomic, and the SELECT reads everything it reads before the rows it
- * produces become visible, as in PostgreSQL.
+ * atomic.
+ *
+ * Batches go out while the SELECT still runs, and the shards see them at
+ * once: a part of the SELECT that starts reading the target table only then
+ * (the second branch of a UNION ALL, a subquery evaluated for some rows
+ * only) would see rows of the statement itself, which PostgreSQL's SELECT
+ * never does.  So when the SELECT reads the target table anywhere, its
+ * rows are all computed into a tuplestore (spilling to disk) before the
+ * first one is sent.
  *
  * With ON CONFLICT or RETURNING the rows go as batched multi-row INSERTs
  * instead (shard_insert_batches.c).  ON CONFLICT DO UPDATE must fail when
@@ -33,6 +40,7 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_operator.h"
 #include "executor/executor.h"
+#include "executor/tstoreReceiver.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "tcop/dest.h"
@@ -43,6 +51,7 @@
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/tuplesort.h"
+#include "utils/tuplestore.h"
 
 #include "distdb/connection_cache.h"
 #include "distdb/deparse.h"
@@ -647,6 +656,53 @@ PrepareInsertBatches(InsertSelectReceiver *receiver, DistributedPlan *plan,
 }
 
 /*
+ * RunSelect runs the INSERT's SELECT, sending its rows to dest, and
+ * returns (a copy of) the descriptor of its rows.
+ */
+static TupleDesc
+RunSelect(DistributedPlan *plan, EState *estate, DestReceiver *dest)
+{
+	QueryDesc  *queryDesc;
+	TupleDesc	rowDesc;
+
+	queryDesc = CreateQueryDesc(plan->selectPlan, "INSERT ... SELECT",
+								GetActiveSnapshot(), InvalidSnapshot,
+								dest, estate->es_param_list_info,
+								estate->es_queryEnv, 0);
+	ExecutorStart(queryDesc, 0);
+	rowDesc = CreateTupleDescCopy(queryDesc->tupDesc);
+	ExecutorRun(queryDesc, ForwardScanDirection, 0, true);
+	ExecutorFinish(queryDesc);
+	ExecutorEnd(queryDesc);
+	FreeQueryDesc(queryDesc);
+	return rowDesc;
+}
+
+/*
+ * RunSelectFirst runs the SELECT to its end into a tuplestore, and only
+ * then passes its rows to the receiver (see the file header).
+ */
+static void
+RunSelectFirst(DistributedPlan *plan, EState *estate, DestReceiver *receiver)
+{
+	Tuplestorestate *rows = tuplestore_begin_heap(false, false, work_mem);
+	DestReceiver *store = CreateDestReceiver(DestTuplestore);
+	TupleDesc	rowDesc;
+	TupleTableSlot *slot;
+
+	SetTuplestoreDestReceiverParams(store, rows, CurrentMemoryContext, false,
+									NULL, NULL);
+	rowDesc = RunSelect(plan, estate, store);
+	store->rDestroy(store);
+
+	slot = MakeSingleTupleTableSlot(rowDesc, &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+		receiver->receiveSlot(slot, receiver);
+	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_end(rows);
+}
+
+/*
  * ExecuteInsertSelect runs an INSERT ... SELECT plan and returns the
  * number of rows inserted (or updated by ON CONFLICT DO UPDATE).  slot has
  * the descriptor of the RETURNING rows, which go to returned.
@@ -658,7 +714,6 @@ ExecuteInsertSelect(DistributedPlan *plan, EState *estate,
 	DistTableCacheEntry *entry = LookupDistTable(plan->relid);
 	Relation	relation;
 	InsertSelectReceiver receiver;
-	QueryDesc  *queryDesc;
 	ListCell   *lc;
 
 	if (entry == NULL)
@@ -699,16 +754,10 @@ ExecuteInsertSelect(DistributedPlan *plan, EState *estate,
 		PrepareInsertBatches(&receiver, plan, estate, relation, slot,
 							 returned);
 
-	queryDesc = CreateQueryDesc(plan->selectPlan, "INSERT ... SELECT",
-								GetActiveSnapshot(), InvalidSnapshot,
-								(DestReceiver *) &receiver,
-								estate->es_param_list_info,
-								estate->es_queryEnv, 0);
-	ExecutorStart(queryDesc, 0);
-	ExecutorRun(queryDesc, ForwardScanDirection, 0, true);
-	ExecutorFinish(queryDesc);
-	ExecutorEnd(queryDesc);
-	FreeQueryDesc(queryDesc);
+	if (plan->selectReadsTarget)
+		RunSelectFirst(plan, estate, (DestReceiver *) &receiver);
+	else
+		(void) RunSelect(plan, estate, (DestReceiver *) &receiver);
 
 	if (receiver.buffers != NULL)
 	{

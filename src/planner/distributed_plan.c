@@ -40,6 +40,7 @@ enum DistributedPlanPrivateIndex
 #define DIST_FLAG_IS_WRITE 1
 #define DIST_FLAG_EXPECTS_ROWS 2
 #define DIST_FLAG_IS_ROUTER 4
+#define DIST_FLAG_SELECT_READS_TARGET 8
 
 /*
  * MakeShipQueryPlan builds the plan of a statement sent whole to shards,
@@ -126,6 +127,8 @@ SerializeDistributedPlan(DistributedPlan *plan)
 		flags |= DIST_FLAG_EXPECTS_ROWS;
 	if (plan->isRouter)
 		flags |= DIST_FLAG_IS_ROUTER;
+	if (plan->selectReadsTarget)
+		flags |= DIST_FLAG_SELECT_READS_TARGET;
 
 	shardIndexes = IntegerNodes(plan->shardIndexes);
 
@@ -168,6 +171,7 @@ DeserializeDistributedPlan(List *private)
 	plan->isWrite = (flags & DIST_FLAG_IS_WRITE) != 0;
 	plan->expectsRows = (flags & DIST_FLAG_EXPECTS_ROWS) != 0;
 	plan->isRouter = (flags & DIST_FLAG_IS_ROUTER) != 0;
+	plan->selectReadsTarget = (flags & DIST_FLAG_SELECT_READS_TARGET) != 0;
 	foreach(lc, (List *) list_nth(private, DistPrivateQueryFragments))
 		plan->queryFragments = lappend(plan->queryFragments, strVal(lfirst(lc)));
 	plan->queryRelations = IntegersOfNodes(list_nth(private,

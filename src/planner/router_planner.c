@@ -619,6 +619,28 @@ PlanColocatedInsertSelect(Query *parse, RangeTblEntry *selectRte,
 }
 
 /*
+ * QueryReadsRelation: whether the query reads the relation anywhere: in
+ * its FROM clause, a subquery, a CTE or a view (views are expanded by
+ * now).
+ */
+static bool
+QueryReadsRelation(Query *query, Oid relid)
+{
+	List	   *relations = NIL;
+	ListCell   *lc;
+	bool		found = false;
+
+	NestedRelationsWalker((Node *) query, &relations);
+	foreach(lc, relations)
+	{
+		if (((RangeTblEntry *) lfirst(lc))->relid == relid)
+			found = true;
+	}
+	list_free(relations);
+	return found;
+}
+
+/*
  * PlanDistributedInsert plans INSERT ... VALUES (one row or many), INSERT
  * ... DEFAULT VALUES and INSERT ... SELECT into a distributed table.  The
  * rows are evaluated on the coordinator when the statement runs -- so
@@ -701,6 +723,8 @@ PlanDistributedInsert(Query *parse, int cursorOptions,
 		plan->kind = DIST_PLAN_INSERT_SELECT;
 		plan->selectPlan = planner(copyObject(selectRte->subquery), NULL, 0,
 								   boundParams);
+		plan->selectReadsTarget = QueryReadsRelation(selectRte->subquery,
+													 plan->relid);
 	}
 
 	result = BuildDirectPlannedStmt(parse, plan, parse->returningList,
