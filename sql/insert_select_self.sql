@@ -9,18 +9,6 @@
 CREATE SCHEMA insert_select_self;
 SET search_path TO insert_select_self, regress;
 
--- rows that differ between a table and its local twin, both ways
-CREATE FUNCTION table_diff(t text) RETURNS bigint
-LANGUAGE plpgsql AS $fn$
-DECLARE
-	result bigint;
-BEGIN
-	EXECUTE format('SELECT count(*) FROM ((TABLE %1$I EXCEPT ALL TABLE %2$I) UNION ALL (TABLE %2$I EXCEPT ALL TABLE %1$I)) d',
-				   t, t || '_local') INTO result;
-	RETURN result;
-END
-$fn$;
-
 -- runs a statement on t and on t_local, then compares the tables
 CREATE FUNCTION run_both(statement text) RETURNS text
 LANGUAGE plpgsql AS $fn$

@@ -78,6 +78,31 @@ BEGIN
 END
 $fn$;
 
+-- table_diff(t) counts the rows that differ between table t and its local
+-- twin t_local, both ways (for statements that change them)
+CREATE FUNCTION regress.table_diff(t text) RETURNS bigint
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	result bigint;
+BEGIN
+	EXECUTE format('SELECT count(*) FROM ((TABLE %1$I EXCEPT ALL TABLE %2$I) UNION ALL (TABLE %2$I EXCEPT ALL TABLE %1$I)) d',
+				   t, t || '_local') INTO result;
+	RETURN result;
+END
+$fn$;
+
+-- sqlstate_of(q) runs q and returns 'ok', or the SQLSTATE and message of
+-- its error
+CREATE FUNCTION regress.sqlstate_of(query text) RETURNS text
+LANGUAGE plpgsql AS $fn$
+BEGIN
+	EXECUTE query;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$fn$;
+
 -- check_shards(t) compares every shard of t on every node with the
 -- coordinator's table (distdb_shard_definitions: columns, constraints,
 -- indexes) and prints how many shard placements match, or each difference

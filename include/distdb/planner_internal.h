@@ -40,6 +40,9 @@
 #include "distdb/distributed_plan.h"
 #include "distdb/metadata_cache.h"
 
+/* insert_as_select.c */
+extern Query *RewriteInsertAsSelect(Query *parse);
+
 /* router_planner.c */
 extern PlannedStmt *PlanDistributedInsert(Query *parse, int cursorOptions,
 										 ParamListInfo boundParams);

@@ -657,17 +657,23 @@ PlanDistributedInsert(Query *parse, int cursorOptions,
 	PlannedStmt *result;
 
 	DistTableCacheEntry *entry = LookupDistTable(rt_fetch(1, parse->rtable)->relid);
-	Index		exclRelIndex = parse->onConflict ? parse->onConflict->exclRelIndex : 0;
+	Index		exclRelIndex;
 
-	if (parse->cteList != NIL || parse->hasSubLinks ||
-		parse->hasModifyingCTE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("INSERT into a distributed table with subqueries or CTEs is not supported yet")));
 	if (parse->resultRelation != 1)
 		elog(ERROR, "unexpected result relation %d in INSERT",
 			 parse->resultRelation);
+
+	/* rows computed with subqueries or CTEs: an INSERT ... SELECT */
+	if (parse->cteList != NIL || parse->hasSubLinks)
+		parse = RewriteInsertAsSelect(parse);
+	exclRelIndex = parse->onConflict ? parse->onConflict->exclRelIndex : 0;
 	CheckOnConflict(parse, entry);
+	if (parse->hasSubLinks)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot use subqueries in RETURNING of an INSERT into distributed table \"%s\"",
+						get_rel_name(entry->relid)),
+				 errdetail("RETURNING is computed by the shards.")));
 
 	foreach(lc, parse->rtable)
 	{
