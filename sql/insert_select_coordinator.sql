@@ -6,18 +6,6 @@
 CREATE SCHEMA insert_select_coordinator;
 SET search_path TO insert_select_coordinator, regress;
 
--- rows that differ between a table and its local twin, both ways
-CREATE FUNCTION table_diff(t text) RETURNS bigint
-LANGUAGE plpgsql AS $fn$
-DECLARE
-	result bigint;
-BEGIN
-	EXECUTE format('SELECT count(*) FROM ((TABLE %1$I EXCEPT ALL TABLE %2$I) UNION ALL (TABLE %2$I EXCEPT ALL TABLE %1$I)) d',
-				   t, t || '_local') INTO result;
-	RETURN result;
-END
-$fn$;
-
 -- how many rows a statement returns and a digest of them, sorted
 CREATE FUNCTION returned_digest(query text) RETURNS text
 LANGUAGE plpgsql AS $fn$
@@ -30,17 +18,6 @@ BEGIN
 	END LOOP;
 	RETURN cardinality(result) || ' ' ||
 		md5(array_to_string(ARRAY(SELECT x FROM unnest(result) x ORDER BY x COLLATE "C"), ','));
-END
-$fn$;
-
--- the SQLSTATE a statement fails with
-CREATE FUNCTION sqlstate_of(query text) RETURNS text
-LANGUAGE plpgsql AS $fn$
-BEGIN
-	EXECUTE query;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
 END
 $fn$;
 
