@@ -222,9 +222,12 @@ SELECT id, k, v, n FROM mod_t WHERE id IN (5, 400, 401, 402) ORDER BY id, k;
 INSERT INTO mod_t VALUES (NULL, 7001, 'null', 1);
 INSERT INTO mod_t (k, v) VALUES (7002, 'no id');
 INSERT INTO mod_t VALUES (50, 7003, 'ok', 1), (NULL, 7004, 'null', 1);
--- changing the distribution column
+-- changing the distribution column moves rows (done on the local copy
+-- too; more in modify_via_coordinator.sql); to NULL is refused
 UPDATE mod_t SET id = 51 WHERE id = 50;
 UPDATE mod_t SET id = id + 1 WHERE k = 10;
+UPDATE mod_t_local SET id = id + 1 WHERE k = 10;
+UPDATE mod_t SET id = NULL WHERE k = 11;
 -- INSERT ... SELECT works (done on the local copy too); a duplicate key a
 -- shard reports aborts all of it
 INSERT INTO mod_t SELECT 52, 7005, 'select', 1;
@@ -235,10 +238,14 @@ INSERT INTO mod_t VALUES (1, 1001, 'conflict', 1) ON CONFLICT DO NOTHING;
 INSERT INTO mod_t_local VALUES (1, 1001, 'conflict', 1) ON CONFLICT DO NOTHING;
 INSERT INTO mod_t VALUES (1, 1001, 'conflict', 1) ON CONFLICT (id, k) DO UPDATE SET v = 'updated';
 INSERT INTO mod_t_local VALUES (1, 1001, 'conflict', 1) ON CONFLICT (id, k) DO UPDATE SET v = 'updated';
--- not joined shard by shard: refused (more in update_from.sql)
-UPDATE mod_t SET v = l.v FROM mod_t_local l WHERE mod_t.id = l.id AND mod_t.k = l.k AND mod_t.id = 1;
-UPDATE mod_t SET v = 'from' FROM (VALUES (1)) x(a) WHERE id = x.a;
-DELETE FROM mod_t USING mod_t_local l WHERE mod_t.id = l.id AND l.id = 1;
+-- not joined shard by shard: through the coordinator (done on the local
+-- copy too; more in update_from.sql and modify_via_coordinator.sql)
+UPDATE mod_t SET v = l.v || '+' FROM mod_t_local l WHERE mod_t.id = l.id AND mod_t.k = l.k AND mod_t.id = 1;
+UPDATE mod_t_local SET v = v || '+' WHERE id = 1;
+UPDATE mod_t SET v = 'from' FROM (VALUES (1)) x(a) WHERE id = x.a AND k < 100;
+UPDATE mod_t_local SET v = 'from' FROM (VALUES (1)) x(a) WHERE id = x.a AND k < 100;
+DELETE FROM mod_t USING mod_t_local l WHERE mod_t.id = l.id AND mod_t.k = l.k AND l.id = 2 AND l.k > 300;
+DELETE FROM mod_t_local WHERE id = 2 AND k > 300;
 SELECT * FROM mod_diff;
 
 -- errors raised by the shards keep their SQLSTATE

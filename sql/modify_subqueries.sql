@@ -64,8 +64,9 @@ SELECT check_query($$DELETE FROM orders o WHERE EXISTS (SELECT FROM status_log l
 -- pinned to one shard by the distribution column
 SELECT plan_kind($$UPDATE orders o SET total = 0 FROM statuses s WHERE s.code = o.status AND o.order_id = 3$$);
 SELECT check_query($$UPDATE orders o SET total = 0 FROM statuses s WHERE s.code = o.status AND o.order_id = 3 RETURNING o.*$$);
--- a reference table on the preserved side of an outer join is refused
-UPDATE orders o SET total = 1 FROM statuses s LEFT JOIN items i ON i.amount = s.factor WHERE i.order_id = o.order_id;
+-- a reference table on the preserved side of an outer join: through the
+-- coordinator (modify_via_coordinator.sql)
+SELECT check_query($$UPDATE orders o SET total = 1 FROM statuses s LEFT JOIN items i ON i.amount = s.factor WHERE i.order_id = o.order_id RETURNING o.order_id$$, true);
 SELECT check_query($$SELECT * FROM orders ORDER BY order_id$$);
 
 --
@@ -106,15 +107,15 @@ SELECT count(*) FROM (SELECT check_query(format('EXECUTE upd_sub(%s)', x), true)
 -- a reference table target with correlated subqueries over reference tables
 SELECT check_query($$UPDATE statuses s SET factor = (SELECT count(*) FROM status_log l WHERE l.code = s.code) RETURNING s.*$$, true);
 SELECT check_query($$DELETE FROM status_log l WHERE NOT EXISTS (SELECT FROM statuses s WHERE s.code = l.code) RETURNING l.*$$, true);
--- refused: correlated on another column, a local table, a table that is
--- not co-located, order-dependent subqueries on a reference table, SET
--- of several columns from one subquery
-UPDATE orders o SET total = (SELECT sum(amount) FROM items i WHERE i.item_id = o.order_id);
-DELETE FROM orders o WHERE NOT EXISTS (SELECT FROM items i WHERE i.amount = o.total);
-UPDATE orders o SET note = (SELECT note FROM orders_local l WHERE l.order_id = o.order_id);
+-- through the coordinator (modify_via_coordinator.sql): correlated on
+-- another column, a local table, SET of several columns from one subquery
+SELECT check_query($$UPDATE orders o SET total = (SELECT sum(amount) FROM items i WHERE i.item_id = o.order_id) RETURNING o.order_id, o.total$$, true);
+SELECT check_query($$DELETE FROM orders o WHERE NOT EXISTS (SELECT FROM items i WHERE i.amount = o.total) AND o.order_id % 5 = 0 RETURNING o.order_id$$, true);
+SELECT check_query($$UPDATE orders o SET note = (SELECT note || '?' FROM orders_local l WHERE l.order_id = o.order_id) RETURNING o.order_id, o.note$$, true);
+SELECT check_query($$UPDATE orders o SET (total, note) = (SELECT sum(amount), 'x' FROM items i WHERE i.order_id = o.order_id) RETURNING o.*$$, true);
+-- refused: order-dependent subqueries on a reference table
 UPDATE statuses s SET label = (SELECT code FROM status_log l WHERE l.code = s.code LIMIT 1);
 UPDATE statuses s SET label = (SELECT string_agg(code, ',') FROM status_log l WHERE l.code = s.code);
-UPDATE orders o SET (total, note) = (SELECT sum(amount), 'x' FROM items i WHERE i.order_id = o.order_id);
 SELECT check_query($$SELECT * FROM orders ORDER BY order_id$$);
 SELECT check_query($$SELECT * FROM statuses ORDER BY code$$);
 
@@ -161,9 +162,9 @@ PREPARE del_cust_local(int) AS DELETE FROM orders_local WHERE customer_id IN (SE
 SELECT count(*) FROM (SELECT check_query(format('EXECUTE del_cust(%s)', x % 4), true) FROM generate_series(1, 7) x) c;
 -- EXPLAIN does not compute it
 SELECT plan_kind($$UPDATE orders SET total = (SELECT max(id) FROM customers)$$);
--- refused: correlated over a local table, a row comparison
-UPDATE orders o SET note = (SELECT 'c' FROM customers c WHERE c.id = o.customer_id);
-DELETE FROM orders WHERE (customer_id, order_id) IN (SELECT id, id FROM customers);
+-- through the coordinator: correlated over a local table, a row comparison
+SELECT check_query($$UPDATE orders o SET note = (SELECT 'c' FROM customers c WHERE c.id = o.customer_id) RETURNING o.order_id, o.note$$, true);
+SELECT check_query($$DELETE FROM orders WHERE (customer_id, order_id) IN (SELECT id, id FROM customers) RETURNING order_id$$, true);
 SELECT check_query($$SELECT * FROM orders ORDER BY order_id$$);
 SELECT check_query($$SELECT * FROM statuses ORDER BY code$$);
 SELECT check_query($$SELECT * FROM status_log ORDER BY code, at$$);

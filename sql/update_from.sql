@@ -1,7 +1,7 @@
 --
 -- update_from: UPDATE ... FROM and DELETE ... USING over co-located
 -- distributed tables run shard by shard, compared with local copies;
--- other forms are refused; the distribution column cannot change.
+-- other forms run through the coordinator (modify_via_coordinator.sql).
 --
 CREATE SCHEMA update_from;
 SET search_path TO update_from, regress;
@@ -85,8 +85,9 @@ INSERT INTO other_table_local SELECT * FROM other_table;
 SELECT check_query($$DELETE FROM orders o WHERE o.k IN (SELECT x.k FROM other_table x) RETURNING o.k, o.id$$, true);
 SELECT check_query($$UPDATE orders o SET n = -n WHERE o.k NOT IN (SELECT x.k FROM other_table x WHERE x.k IS NOT NULL) AND o.id < 20 RETURNING o.k, o.id, o.n$$, true);
 SELECT check_query($$SELECT count(*), sum(n), md5(string_agg(concat_ws(':', k, id, v, n), ',' ORDER BY k, id)) FROM orders$$);
--- refused: correlated, not on the distribution column
-DELETE FROM orders o WHERE o.id IN (SELECT i.id FROM items i WHERE i.qty = o.n);
+-- correlated, not on the distribution column: through the coordinator
+-- (more in modify_via_coordinator.sql)
+SELECT check_query($$DELETE FROM orders o WHERE o.id IN (SELECT i.id FROM items i WHERE i.qty = o.n) RETURNING o.k, o.id$$, true);
 
 -- in a transaction: visible to later statements, gone after ROLLBACK
 BEGIN;
@@ -95,32 +96,42 @@ SELECT count(*) FROM orders;
 ROLLBACK;
 SELECT check_query('SELECT count(*) FROM orders');
 
--- the distribution column: assigning its own value is allowed, anything
--- else is refused, also from another table joined on it
+-- the distribution column: assigning its own value runs shard by shard,
+-- any other value moves rows through the coordinator, also from another
+-- table joined on it
 SELECT check_query($$UPDATE orders SET k = k, n = n + 1 WHERE id = 50 RETURNING *$$);
 SELECT check_query($$UPDATE orders o SET k = o.k FROM items i WHERE o.k = i.k AND o.id = i.id AND i.id = 51 RETURNING o.*$$);
-UPDATE orders SET k = k + 1 WHERE id = 50;
-UPDATE orders SET k = 5 WHERE k = 4;
-UPDATE orders SET k = id WHERE k = 4;
-UPDATE orders o SET k = i.k FROM items i WHERE o.k = i.k;
-PREPARE move(int) AS UPDATE orders SET k = $1 WHERE id = 50;
+SELECT plan_kind($$UPDATE orders SET k = k + 1 WHERE id = 50$$);
+SELECT check_query($$UPDATE orders SET k = k + 1 WHERE id = 50 RETURNING *$$);
+SELECT check_query($$UPDATE orders SET k = 5 WHERE k = 4 RETURNING *$$, true);
+SELECT check_query($$UPDATE orders SET k = id WHERE k = 6 RETURNING *$$, true);
+SELECT check_query($$UPDATE orders o SET k = i.k + 100 FROM items i WHERE o.k = i.k AND o.id = i.id AND i.qty = 4 RETURNING o.*$$, true);
+PREPARE move(int) AS UPDATE orders SET k = $1 WHERE id = 53 RETURNING *;
+PREPARE move_local(int) AS UPDATE orders_local SET k = $1 WHERE id = 53 RETURNING *;
+SELECT check_query('EXECUTE move(17)');
+SELECT check_query('EXECUTE move(18)');
+SELECT check_query($$SELECT count(*), sum(n), md5(string_agg(concat_ws(':', k, id, v, n), ',' ORDER BY k, id)) FROM orders$$);
 
--- refused: tables that are not co-located or not joined on the
--- distribution column, local tables, subqueries and VALUES in FROM
+-- through the coordinator: tables that are not co-located or not joined
+-- on the distribution column, local tables, subqueries and VALUES in FROM
 CREATE TABLE other (k int, id int);
+CREATE TABLE other_local (k int, id int);
 SELECT distdb.create_distributed_table('other', 'k', 3);
-UPDATE orders o SET n = 0 FROM other x WHERE o.k = x.k;
-UPDATE orders o SET n = 0 FROM items i WHERE o.id = i.id;
-UPDATE orders o SET n = 0 FROM items i WHERE o.k = i.id;
-UPDATE orders o SET n = 0 FROM items i, extras e WHERE o.k = i.k;
-UPDATE orders o SET n = 0 FROM items_local i WHERE o.k = i.k;
-UPDATE orders o SET n = 0 FROM (SELECT k FROM items) i WHERE o.k = i.k;
-UPDATE orders o SET n = 0 FROM (VALUES (1)) x(k) WHERE o.k = x.k;
-DELETE FROM orders o USING items i WHERE o.k < i.k;
-DELETE FROM orders o USING items i WHERE o.k = i.k OR o.id = i.id;
-DELETE FROM orders o USING other x WHERE o.k = x.k;
+INSERT INTO other VALUES (1, 1), (2, 2), (9, 3), (9, 4);
+INSERT INTO other_local SELECT * FROM other;
+SELECT check_query($$UPDATE orders o SET n = 0 FROM other x WHERE o.k = x.k RETURNING o.k, o.id, o.n$$, true);
+SELECT check_query($$UPDATE orders o SET n = 1 FROM items i WHERE o.id = i.id AND i.qty = 1 RETURNING o.k, o.id, o.n$$, true);
+SELECT check_query($$UPDATE orders o SET n = 2 FROM items i WHERE o.k = i.id RETURNING o.k, o.id, o.n$$, true);
+SELECT check_query($$UPDATE orders o SET n = 3 FROM items i, extras e WHERE o.k = i.k AND e.bonus = 30 RETURNING o.k, o.id, o.n$$, true);
+SELECT check_query($$UPDATE orders o SET n = 4 FROM items_local i WHERE o.k = i.k AND i.qty = 2 RETURNING o.k, o.id, o.n$$, true);
+SELECT check_query($$UPDATE orders o SET n = 5 FROM (SELECT k FROM items WHERE qty = 3) i WHERE o.k = i.k RETURNING o.k, o.id, o.n$$, true);
+SELECT check_query($$UPDATE orders o SET n = 6 FROM (VALUES (1), (20)) x(k) WHERE o.k = x.k RETURNING o.k, o.id, o.n$$, true);
+SELECT check_query($$SELECT count(*), sum(n), md5(string_agg(concat_ws(':', k, id, v, n), ',' ORDER BY k, id)) FROM orders$$);
+SELECT check_query($$DELETE FROM orders o USING items i WHERE o.k = i.k OR o.id = i.id RETURNING o.k, o.id$$, true);
+SELECT check_query($$DELETE FROM orders o USING other x WHERE o.k = x.k RETURNING o.k, o.id$$, true);
+SELECT check_query($$DELETE FROM orders o USING items i WHERE o.k < i.k AND i.qty = 6 RETURNING o.k, o.id$$, true);
 SELECT check_query($$SELECT count(*), sum(n), md5(string_agg(concat_ws(':', k, id, v, n), ',' ORDER BY k, id)) FROM orders$$);
 
 SET client_min_messages TO WARNING;
-DROP TABLE orders, items, extras, other, other_table, other_table_local;
+DROP TABLE orders, items, extras, other, other_local, other_table, other_table_local;
 DROP SCHEMA update_from CASCADE;

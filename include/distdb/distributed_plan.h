@@ -18,8 +18,10 @@ typedef enum DistPlanKind
 	DIST_PLAN_SHIP_QUERY,		/* deparse the query for each target shard */
 	DIST_PLAN_INSERT_VALUES,	/* evaluate the VALUES rows locally, route
 								 * each to its shard */
-	DIST_PLAN_INSERT_SELECT		/* run the SELECT, stream its rows into the
+	DIST_PLAN_INSERT_SELECT,	/* run the SELECT, stream its rows into the
 								 * shards with COPY */
+	DIST_PLAN_MODIFY_VIA_COORDINATOR	/* run the SELECT of the target rows,
+										 * then write them by ctid */
 } DistPlanKind;
 
 typedef struct DistributedPlan
@@ -48,9 +50,17 @@ typedef struct DistributedPlan
 	List	   *valueParams;	/* Expr */
 	int			firstValueParam;
 
-	/* DIST_PLAN_INSERT_SELECT: the plan of the SELECT */
+	/* DIST_PLAN_INSERT_SELECT, DIST_PLAN_MODIFY_VIA_COORDINATOR: its SELECT */
 	PlannedStmt *selectPlan;
 	bool		selectReadsTarget;	/* it reads the table (at any depth) */
+
+	/*
+	 * DIST_PLAN_MODIFY_VIA_COORDINATOR: the target's columns whose new
+	 * values the SELECT returns, after the distribution column and ctid
+	 * (see modify_via_coordinator.c); movesRows when rows may change shard.
+	 */
+	List	   *modifyColumns;	/* IntList of attribute numbers */
+	bool		movesRows;
 
 	/*
 	 * Subqueries computed first on the coordinator (computed_subqueries.c):

@@ -37,11 +37,21 @@ extern List *ShardInsertTasks(Query *query, struct DistTableCacheEntry *entry,
 							  List *columnTypes, List *values, int firstRow,
 							  int rowCount, bool prepare);
 
+extern List *ShardTasks(struct DistTableCacheEntry *entry, int shardIndex,
+						char *queryString, struct RemoteParams *params,
+						bool prepare, bool isWrite);
+
 /* insert_select.c */
 struct ShardCopyDestination;
 extern uint64 ExecuteInsertSelect(DistributedPlan *plan, EState *estate,
 								  TupleTableSlot *slot,
 								  Tuplestorestate *returned);
+
+/* modify_via_coordinator.c */
+extern uint64 ExecuteModifyViaCoordinator(DistributedPlan *plan,
+										  EState *estate,
+										  TupleTableSlot *slot,
+										  Tuplestorestate *returned);
 
 /* computed_subqueries.c */
 extern Datum ComputeSubqueryValue(DistributedPlan *plan, int index,

@@ -121,7 +121,13 @@ extern void InlineCommonTableExpressions(Query *query);
 /* modify_pushdown.c */
 extern DistributedPlan *PlanColocatedModify(Query *parse,
 											ParamListInfo boundParams,
-											List **permissionRtes);
+											List **permissionRtes,
+											bool *refused);
+
+/* modify_via_coordinator.c */
+extern DistributedPlan *PlanModifyViaCoordinator(Query *parse,
+												 ParamListInfo boundParams);
+extern bool IsColumnOf(Node *expr, Index varno, AttrNumber attnum);
 
 /* placeholder_columns.c */
 typedef struct PlaceholderColumn
@@ -155,7 +161,8 @@ extern bool IsShippableSubquery(Query *subquery);
 /* modify_subqueries.c */
 extern void PlanModifySubqueries(Query *statement, Bitmapset *distributed,
 								 ParamListInfo boundParams,
-								 List **subqueryPlans, List **subqueryKinds);
+								 List **subqueryPlans, List **subqueryKinds,
+								 bool *refused);
 
 /* computed_sublinks.c */
 extern Node *ReplaceSubLinkParams(Node *node, List *targetList);

@@ -58,6 +58,9 @@ typedef struct TaskExecution
 	List	   *tasks;
 	bool		isWrite;
 	bool		expectsRows;
+	bool		inTransaction;	/* a write that runs in a remote transaction
+								 * even as a single task (the statement
+								 * writes more afterwards, or may fail) */
 	List	   *connectionTasks;	/* ConnectionTasks */
 	List	   *replicaTasks;	/* DistTask with replicaOf set, started once
 								 * every other task has finished */

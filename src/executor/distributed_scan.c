@@ -235,7 +235,7 @@ BuildRemoteParams(DistributedPlan *plan, EState *estate)
  * (replicaOf pointing to it) run once it has finished, so that concurrent
  * writers of a row queue on its first copy instead of deadlocking on two.
  */
-static List *
+List *
 ShardTasks(DistTableCacheEntry *entry, int shardIndex, char *queryString,
 		   RemoteParams *params, bool prepare, bool isWrite)
 {
@@ -609,6 +609,8 @@ BuildTasks(DistributedPlan *plan, EState *estate)
 		return BuildInsertTasks(plan, entry, estate);
 	if (plan->kind == DIST_PLAN_INSERT_SELECT)
 		return NIL;				/* see insert_select.c */
+	if (plan->kind == DIST_PLAN_MODIFY_VIA_COORDINATOR)
+		return NIL;				/* see modify_via_coordinator.c */
 	return BuildShipQueryTasks(plan, entry, estate);
 }
 
@@ -620,6 +622,9 @@ BeginDistributedScan(CustomScanState *node, EState *estate, int eflags)
 	/* EXPLAIN without ANALYZE must not evaluate INSERT rows (sequences) */
 	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
 		state->plan->kind == DIST_PLAN_INSERT_VALUES)
+		return;
+	/* its tasks depend on the rows its SELECT finds */
+	if (state->plan->kind == DIST_PLAN_MODIFY_VIA_COORDINATOR)
 		return;
 	state->tasks = BuildTasks(state->plan, estate);
 	state->tasksBuilt = true;
@@ -655,8 +660,12 @@ DistributedScanNext(ScanState *node)
 	TupleTableSlot *slot = node->ss_ScanTupleSlot;
 	EState	   *estate = node->ps.state;
 
-	/* INSERT ... SELECT runs whole, keeping its RETURNING rows to return */
-	if (state->plan->kind == DIST_PLAN_INSERT_SELECT)
+	/*
+	 * INSERT ... SELECT and modifications via the coordinator run whole,
+	 * keeping their RETURNING rows to return
+	 */
+	if (state->plan->kind == DIST_PLAN_INSERT_SELECT ||
+		state->plan->kind == DIST_PLAN_MODIFY_VIA_COORDINATOR)
 	{
 		if (!state->countedRows)
 		{
@@ -673,8 +682,13 @@ DistributedScanNext(ScanState *node)
 				state->cacheComplete = true;
 			}
 			MemoryContextSwitchTo(oldContext);
-			estate->es_processed += ExecuteInsertSelect(state->plan, estate,
-														slot, state->cache);
+			if (state->plan->kind == DIST_PLAN_INSERT_SELECT)
+				estate->es_processed += ExecuteInsertSelect(state->plan, estate,
+															slot, state->cache);
+			else
+				estate->es_processed +=
+					ExecuteModifyViaCoordinator(state->plan, estate, slot,
+												state->cache);
 			state->countedRows = true;
 		}
 		if (state->cache != NULL)
@@ -860,6 +874,8 @@ ExplainDistributedScan(CustomScanState *node, List *ancestors,
 						"insert routed by value" :
 						state->plan->kind == DIST_PLAN_INSERT_SELECT ?
 						"insert of selected rows routed by value" :
+						state->plan->kind == DIST_PLAN_MODIFY_VIA_COORDINATOR ?
+						"rows selected on the coordinator, written by ctid" :
 						"multi-shard", es);
 	if (!state->tasksBuilt)
 	{

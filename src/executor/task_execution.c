@@ -153,7 +153,8 @@ StartExecution(TaskExecution *execution)
 	}
 
 	if (execution->isWrite)
-		needsTransaction = !(taskCount == 1 && StatementMayAutocommit());
+		needsTransaction = execution->inTransaction ||
+			!(taskCount == 1 && StatementMayAutocommit());
 	else
 		needsTransaction = IsTransactionBlock() &&
 			XactIsoLevel >= XACT_REPEATABLE_READ;

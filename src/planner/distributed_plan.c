@@ -33,6 +33,7 @@ enum DistributedPlanPrivateIndex
 	DistPrivateSelectPlan,
 	DistPrivateSubqueryPlans,
 	DistPrivateSubqueryKinds,
+	DistPrivateModifyColumns,
 	DistPrivateCount
 };
 
@@ -41,6 +42,7 @@ enum DistributedPlanPrivateIndex
 #define DIST_FLAG_EXPECTS_ROWS 2
 #define DIST_FLAG_IS_ROUTER 4
 #define DIST_FLAG_SELECT_READS_TARGET 8
+#define DIST_FLAG_MOVES_ROWS 16
 
 /*
  * MakeShipQueryPlan builds the plan of a statement sent whole to shards,
@@ -129,6 +131,8 @@ SerializeDistributedPlan(DistributedPlan *plan)
 		flags |= DIST_FLAG_IS_ROUTER;
 	if (plan->selectReadsTarget)
 		flags |= DIST_FLAG_SELECT_READS_TARGET;
+	if (plan->movesRows)
+		flags |= DIST_FLAG_MOVES_ROWS;
 
 	shardIndexes = IntegerNodes(plan->shardIndexes);
 
@@ -145,6 +149,7 @@ SerializeDistributedPlan(DistributedPlan *plan)
 	private = lappend(private, plan->selectPlan);
 	private = lappend(private, plan->subqueryPlans);
 	private = lappend(private, IntegerNodes(plan->subqueryKinds));
+	private = lappend(private, IntegerNodes(plan->modifyColumns));
 	Assert(list_length(private) == DistPrivateCount);
 	return private;
 }
@@ -172,6 +177,7 @@ DeserializeDistributedPlan(List *private)
 	plan->expectsRows = (flags & DIST_FLAG_EXPECTS_ROWS) != 0;
 	plan->isRouter = (flags & DIST_FLAG_IS_ROUTER) != 0;
 	plan->selectReadsTarget = (flags & DIST_FLAG_SELECT_READS_TARGET) != 0;
+	plan->movesRows = (flags & DIST_FLAG_MOVES_ROWS) != 0;
 	foreach(lc, (List *) list_nth(private, DistPrivateQueryFragments))
 		plan->queryFragments = lappend(plan->queryFragments, strVal(lfirst(lc)));
 	plan->queryRelations = IntegersOfNodes(list_nth(private,
@@ -182,5 +188,7 @@ DeserializeDistributedPlan(List *private)
 	plan->subqueryPlans = list_nth(private, DistPrivateSubqueryPlans);
 	plan->subqueryKinds = IntegersOfNodes(list_nth(private,
 												   DistPrivateSubqueryKinds));
+	plan->modifyColumns = IntegersOfNodes(list_nth(private,
+												   DistPrivateModifyColumns));
 	return plan;
 }

@@ -404,11 +404,13 @@ CheckFromClause(Query *query, bool referenceTarget, Relids *distributed,
  * with subqueries) on a distributed or reference table, and refuses the
  * forms it cannot run shard by shard.  *permissionRtes receives the
  * relations of the statement's subqueries, whose privileges the executor
- * must check too.
+ * must check too.  When refused is not NULL, a form that cannot run shard
+ * by shard sets *refused and returns NULL instead of raising an error (the
+ * caller runs it through the coordinator: modify_via_coordinator.c).
  */
 DistributedPlan *
 PlanColocatedModify(Query *parse, ParamListInfo boundParams,
-					List **permissionRtes)
+					List **permissionRtes, bool *refused)
 {
 	Query	   *query = copyObject(parse);
 	Query	   *pulledUp = copyObject(parse);
@@ -432,8 +434,12 @@ PlanColocatedModify(Query *parse, ParamListInfo boundParams,
 	PullUpSemiJoins(pulledUp);
 	if (CheckFromClause(pulledUp, referenceTarget, &distributed, false))
 		query = pulledUp;
-	else
-		CheckFromClause(query, referenceTarget, &distributed, true);
+	else if (!CheckFromClause(query, referenceTarget, &distributed,
+							  refused == NULL))
+	{
+		*refused = true;
+		return NULL;
+	}
 	if (referenceTarget)
 		CheckReferenceModifyDeterministic(query);
 
@@ -446,10 +452,21 @@ PlanColocatedModify(Query *parse, ParamListInfo boundParams,
 		flatten_join_alias_vars(query, (Node *) query->jointree);
 
 	if (query->hasSubLinks)
+	{
 		PlanModifySubqueries(query, distributed, boundParams, &subqueryPlans,
-							 &subqueryKinds);
+							 &subqueryKinds, refused);
+		if (refused != NULL && *refused)
+			return NULL;
+	}
 	if (!QueryIsDeparsable(query))
+	{
+		if (refused != NULL)
+		{
+			*refused = true;
+			return NULL;
+		}
 		RefuseModify(query, "The statement uses a clause that cannot be sent to the shards.");
+	}
 
 	if (referenceTarget)
 		shardIndexes = list_make1_int(0);

@@ -77,6 +77,7 @@ typedef struct ModifySubqueryContext
 	ParamListInfo boundParams;
 	List	   *subqueryPlans;	/* PlannedStmt of each subquery computed first */
 	List	   *subqueryKinds;	/* int: its SubLinkType */
+	bool	   *refused;		/* not NULL: set instead of raising errors */
 } ModifySubqueryContext;
 
 /* a query level whose subqueries are being checked */
@@ -346,13 +347,19 @@ AddRootRelations(Node *node, Query *statement)
 
 /*
  * RefuseSubquery raises the error for a subquery the shards cannot
- * evaluate.
+ * evaluate, or only notes it when the caller has another way to run the
+ * statement (context->refused).
  */
 static void
 RefuseSubquery(ModifySubqueryContext *context, const char *detail)
 {
 	Query	   *statement = context->statement;
 
+	if (context->refused != NULL)
+	{
+		*context->refused = true;
+		return;
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("cannot run this %s on %s table \"%s\" with its subquery",
@@ -391,12 +398,18 @@ ModifySubLinkMutator(Node *node, ModifySubqueryContext *context)
 			Node	   *computed;
 
 			if (contain_vars_of_level(subLink->subselect, 1))
+			{
 				RefuseSubquery(context, NULL);
+				return node;
+			}
 			computed = ComputeSubLinkFirst(subLink, context->boundParams,
 										   &context->subqueryPlans,
 										   &context->subqueryKinds);
 			if (computed == NULL)
+			{
 				RefuseSubquery(context, "The coordinator computes a subquery that is independent of the statement's rows first only as EXISTS, a scalar subquery, ARRAY() or a single-column IN, ANY or ALL comparison with a value that is not an array.");
+				return node;
+			}
 			return ModifySubLinkMutator(computed, context);
 		}
 		subLink->testexpr = ModifySubLinkMutator(subLink->testexpr, context);
@@ -412,12 +425,13 @@ ModifySubLinkMutator(Node *node, ModifySubqueryContext *context)
  * distributed are its distributed tables -- to be shipped with it, and
  * computes first those the shards cannot evaluate that do not depend on
  * the statement's rows: *subqueryPlans receives their plans, *subqueryKinds
- * their SubLinkTypes.  Others are refused.
+ * their SubLinkTypes.  Others are refused -- or, when refused is not
+ * NULL, *refused is set (the statement is then left half rewritten).
  */
 void
 PlanModifySubqueries(Query *statement, Relids distributed,
 					 ParamListInfo boundParams, List **subqueryPlans,
-					 List **subqueryKinds)
+					 List **subqueryKinds, bool *refused)
 {
 	ModifySubqueryContext context;
 	DistTableCacheEntry *target =
@@ -432,6 +446,7 @@ PlanModifySubqueries(Query *statement, Relids distributed,
 	context.boundParams = boundParams;
 	context.subqueryPlans = NIL;
 	context.subqueryKinds = NIL;
+	context.refused = refused;
 
 	statement->targetList = (List *)
 		ModifySubLinkMutator((Node *) statement->targetList, &context);

@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
@@ -31,7 +32,7 @@ typedef struct ColumnWalkerContext
 	bool		collect;		/* collect columns, or renumber them */
 	List	   *columns;		/* PlaceholderColumn, in placeholder order */
 	Index		placeholderIndex;
-	bool		unsupported;	/* a whole-row or system column */
+	bool		unsupported;	/* a whole-row or system column but ctid */
 } ColumnWalkerContext;
 
 /* finds or adds a column; returns its placeholder position */
@@ -71,7 +72,9 @@ ColumnWalker(Node *node, ColumnWalkerContext *context)
 		if (var->varlevelsup != context->level ||
 			!bms_is_member(var->varno, context->relations))
 			return false;
-		if (var->varattno <= 0)
+		/* ctid is read from the shard (UPDATE / DELETE via the coordinator) */
+		if (var->varattno <= 0 &&
+			var->varattno != SelfItemPointerAttributeNumber)
 		{
 			context->unsupported = true;
 			return false;

@@ -211,10 +211,41 @@ BuildDirectPlannedStmt(Query *parse, DistributedPlan *plan, List *outputList,
 }
 
 /*
+ * AddSelectPlanDependencies makes a statement's plan depend on what the
+ * plan of the SELECT it runs first depends on, so that both are replanned
+ * together.
+ */
+static void
+AddSelectPlanDependencies(PlannedStmt *result, PlannedStmt *selectPlan)
+{
+	result->relationOids = list_concat(result->relationOids,
+									   selectPlan->relationOids);
+	result->invalItems = list_concat(result->invalItems,
+									 list_copy(selectPlan->invalItems));
+}
+
+/*
+ * PlanViaCoordinator plans an UPDATE or DELETE on a distributed table
+ * that the shards cannot run shard by shard: the coordinator selects the
+ * target rows first (modify_via_coordinator.c).
+ */
+static PlannedStmt *
+PlanViaCoordinator(Query *parse, int cursorOptions, ParamListInfo boundParams)
+{
+	DistributedPlan *plan = PlanModifyViaCoordinator(parse, boundParams);
+	PlannedStmt *result = BuildDirectPlannedStmt(parse, plan,
+												 parse->returningList,
+												 cursorOptions, NIL);
+
+	AddSelectPlanDependencies(result, plan->selectPlan);
+	return result;
+}
+
+/*
  * IsColumnOf: whether an expression is the column attnum of
  * range table entry varno (perhaps relabelled), at the current level.
  */
-static bool
+bool
 IsColumnOf(Node *expr, Index varno, AttrNumber attnum)
 {
 	while (expr != NULL && IsA(expr, RelabelType))
@@ -239,15 +270,15 @@ WhereConjuncts(Query *parse)
 }
 
 /*
- * CheckDistributionColumnKept refuses assignments (of an UPDATE or of ON
- * CONFLICT DO UPDATE) that give the distribution column anything but the
+ * DistributionColumnKept returns whether assignments (of an UPDATE or of
+ * ON CONFLICT DO UPDATE) give the distribution column nothing but the
  * row's own value -- the target's column, or EXCLUDED's, which is equal
- * since the conflict target includes it: the row would have to move to
- * another shard.
+ * since the conflict target includes it; otherwise the row may have to
+ * move to another shard.
  */
-static void
-CheckDistributionColumnKept(List *targetList, DistTableCacheEntry *entry,
-							Index resultRelation, Index excludedRelation)
+static bool
+DistributionColumnKept(List *targetList, DistTableCacheEntry *entry,
+					   Index resultRelation, Index excludedRelation)
 {
 	ListCell   *lc;
 
@@ -262,14 +293,9 @@ CheckDistributionColumnKept(List *targetList, DistTableCacheEntry *entry,
 			 IsColumnOf((Node *) tle->expr, excludedRelation,
 						entry->distAttnum)))
 			continue;
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot modify the distribution column \"%s\" of table \"%s\"",
-						get_attname(entry->relid, entry->distAttnum, false),
-						get_rel_name(entry->relid)),
-				 errdetail("Rows cannot move between shards yet."),
-				 errhint("Delete the row and insert it with the new value.")));
+		return false;
 	}
+	return true;
 }
 
 /*
@@ -400,8 +426,14 @@ CheckOnConflict(Query *parse, DistTableCacheEntry *entry)
 	if (onConflict->action != ONCONFLICT_UPDATE)
 		return;
 
-	CheckDistributionColumnKept(onConflict->onConflictSet, entry,
-								parse->resultRelation, onConflict->exclRelIndex);
+	if (!DistributionColumnKept(onConflict->onConflictSet, entry,
+								parse->resultRelation, onConflict->exclRelIndex))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot modify the distribution column \"%s\" of table \"%s\"",
+						distColumn, get_rel_name(entry->relid)),
+				 errdetail("Rows cannot move between shards yet."),
+				 errhint("Delete the row and insert it with the new value.")));
 	if (contain_subplans((Node *) onConflict) ||
 		ContainsSequenceFunctions((Node *) onConflict))
 		ereport(ERROR,
@@ -420,7 +452,7 @@ PlannedStmt *
 PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 {
 	bool		isSelect = (parse->commandType == CMD_SELECT);
-	DistTableCacheEntry *entry;
+	DistTableCacheEntry *entry = NULL;
 	DistributedPlan *plan;
 	PruningResult pruning;
 	RangeTblEntry *rte;
@@ -432,19 +464,28 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	if (isSelect && list_length(parse->rtable) > 1)
 		return PlanReferenceTableSelect(parse, cursorOptions);
 
+	if (!isSelect)
+	{
+		entry = LookupDistTable(rt_fetch(1, parse->rtable)->relid);
+		if (IsReferenceTableEntry(entry))
+			CheckReferenceTableWrite(parse, entry);
+		else if (!DistributionColumnKept(parse->targetList, entry,
+										 parse->resultRelation, 0))
+			return PlanViaCoordinator(parse, cursorOptions, boundParams);
+	}
+
 	/* UPDATE ... FROM, DELETE ... USING: see modify_pushdown.c */
 	if (!isSelect && (list_length(parse->rtable) > 1 || parse->hasSubLinks) &&
 		parse->cteList == NIL && !ContainsSequenceFunctions((Node *) parse))
 	{
 		List	   *permissionRtes;
+		bool		refused = false;
 
-		entry = LookupDistTable(rt_fetch(1, parse->rtable)->relid);
-		if (IsReferenceTableEntry(entry))
-			CheckReferenceTableWrite(parse, entry);
-		else
-			CheckDistributionColumnKept(parse->targetList, entry,
-										parse->resultRelation, 0);
-		plan = PlanColocatedModify(parse, boundParams, &permissionRtes);
+		plan = PlanColocatedModify(parse, boundParams, &permissionRtes,
+								   IsReferenceTableEntry(entry) ? NULL :
+								   &refused);
+		if (refused)
+			return PlanViaCoordinator(parse, cursorOptions, boundParams);
 		return BuildDirectPlannedStmt(parse, plan, parse->returningList,
 									  cursorOptions, permissionRtes);
 	}
@@ -455,6 +496,8 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	{
 		if (isSelect)
 			return NULL;
+		if (!IsReferenceTableEntry(entry))
+			return PlanViaCoordinator(parse, cursorOptions, boundParams);
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("this form of %s on a distributed table is not supported yet",
@@ -466,11 +509,6 @@ PlanShippedStatement(Query *parse, int cursorOptions, ParamListInfo boundParams)
 	entry = LookupDistTable(rte->relid);
 	if (entry == NULL)
 		return NULL;
-	if (!isSelect && IsReferenceTableEntry(entry))
-		CheckReferenceTableWrite(parse, entry);
-	else if (!isSelect)
-		CheckDistributionColumnKept(parse->targetList, entry,
-									parse->resultRelation, 0);
 
 	pruning = PruneShards(entry, WhereConjuncts(parse), boundParams);
 
@@ -736,10 +774,6 @@ PlanDistributedInsert(Query *parse, int cursorOptions,
 	result = BuildDirectPlannedStmt(parse, plan, parse->returningList,
 									cursorOptions, NIL);
 	if (plan->selectPlan != NULL)
-	{
-		result->relationOids = list_concat(result->relationOids,
-										   plan->selectPlan->relationOids);
-		result->invalItems = list_copy(plan->selectPlan->invalItems);
-	}
+		AddSelectPlanDependencies(result, plan->selectPlan);
 	return result;
 }
