@@ -41,6 +41,7 @@ QUERIES=(
 	"SELECT kind, stddev(amount), variance(amount) FROM events GROUP BY kind ORDER BY kind"
 	"SELECT u.country, count(*) FROM users u WHERE EXISTS (SELECT 1 FROM events e WHERE e.user_id = u.user_id AND e.kind = 3) GROUP BY u.country ORDER BY 1"
 	"SELECT u.country, count(*), sum(t.total) FROM (SELECT user_id, sum(amount) AS total FROM events GROUP BY user_id) t JOIN users u ON u.user_id = t.user_id GROUP BY u.country ORDER BY 1"
+	"SELECT kind, count(*) FROM events WHERE amount > (SELECT avg(amount) FROM events WHERE kind = 3) GROUP BY kind ORDER BY kind"
 )
 
 # SQL that creates and fills users and events.  Each user has ROWS/USERS

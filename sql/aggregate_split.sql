@@ -47,19 +47,6 @@ SELECT distdb.create_distributed_table('m_special', 'id', 4);
 CREATE FUNCTION sorted(anyarray) RETURNS anyarray LANGUAGE sql IMMUTABLE
 AS 'SELECT array_agg(x ORDER BY x) FROM unnest($1) x';
 
--- shard_plan(q): the coordinator's plan of q and the SQL of one task
-CREATE FUNCTION shard_plan(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-	line text;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
-		EXIT WHEN line ~ 'Remote Plan';
-		CONTINUE WHEN line ~ 'Task Node|Task Shard';
-		RETURN NEXT regexp_replace(line, '_[0-9]+ ', '_xxx ', 'g');
-	END LOOP;
-END
-$fn$;
 
 -- the shards compute the aggregates' transition states
 SELECT plan_kind('SELECT grp, stddev(f) FROM m GROUP BY grp');

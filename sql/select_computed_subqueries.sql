@@ -18,19 +18,6 @@ CREATE ROLE computed_user;
 \c regression - :host :coordinator_port
 CREATE SCHEMA select_computed;
 SET search_path TO select_computed, regress;
--- shard_plan(q): the coordinator's plan of q and the SQL of one task
-CREATE FUNCTION shard_plan(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-	line text;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
-		EXIT WHEN line ~ 'Remote Plan';
-		CONTINUE WHEN line ~ 'Task Node|Task Shard';
-		RETURN NEXT regexp_replace(line, '_[0-9]+ ', '_xxx ', 'g');
-	END LOOP;
-END
-$fn$;
 
 CREATE TABLE big (id int PRIMARY KEY, x int, amount numeric, tag text);
 CREATE TABLE other (k int, y int, amount numeric);

@@ -103,6 +103,20 @@ EXCEPTION WHEN OTHERS THEN
 END
 $fn$;
 
+-- shard_plan(q) prints the coordinator's plan of q and the SQL of one task
+-- (shard names masked)
+CREATE FUNCTION regress.shard_plan(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
+		EXIT WHEN line ~ 'Remote Plan';
+		CONTINUE WHEN line ~ 'Task Node|Task Shard';
+		RETURN NEXT regexp_replace(line, '_[0-9]+ ', '_xxx ', 'g');
+	END LOOP;
+END
+$fn$;
 -- check_shards(t) compares every shard of t on every node with the
 -- coordinator's table (distdb_shard_definitions: columns, constraints,
 -- indexes) and prints how many shard placements match, or each difference

@@ -114,10 +114,14 @@ BEGIN
 	END LOOP;
 END $$;
 ANALYZE va, other, small_local;
+-- (the small local table would be sent to the shards instead: see
+-- broadcast_joins)
+SET distdb.broadcast_join_max_rows = 0;
 SELECT scan_rows('SELECT * FROM va JOIN small_local s ON s.id = va.n');
 SELECT scan_rows('SELECT * FROM va JOIN small_local s ON s.id = va.n WHERE va.val > ''value 5''');
 SELECT scan_rows('SELECT * FROM va JOIN small_local s ON s.id = va.n WHERE va.id IN (1, 2)');
 SELECT scan_rows('SELECT * FROM other JOIN small_local s USING (id)');
+RESET distdb.broadcast_join_max_rows;
 SELECT * FROM regress.check_query('SELECT va.id, s.label FROM va JOIN small_local s ON s.id = va.n WHERE va.id < 5 ORDER BY 1');
 
 DROP SCHEMA vacuum_analyze CASCADE;

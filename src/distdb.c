@@ -41,6 +41,7 @@ bool		DistdbNodeParallelQuery = false;
 int			DistdbRecover2pcInterval = 5000;
 int			DistdbDeadlockDetectionInterval = 2000;
 bool		DistdbWaitForCommitPrepared = false;
+int			DistdbBroadcastJoinMaxRows = 10000;
 
 void		_PG_init(void);
 
@@ -167,6 +168,15 @@ DefineSettings(void)
 							 false,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("distdb.broadcast_join_max_rows",
+							"Largest estimated row count of a relation the shards cannot read that is sent to every shard of a join.",
+							"A local table, or a distributed table that is not co-located, joined with distributed tables is computed first "
+							"and sent to the shards when its estimate is at most this; 0 disables it (the tables are then pulled to the coordinator).",
+							&DistdbBroadcastJoinMaxRows,
+							10000, 0, 10000000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("distdb");
 }

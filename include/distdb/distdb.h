@@ -23,5 +23,6 @@ extern bool DistdbNodeParallelQuery;	/* distdb.node_parallel_query */
 extern int	DistdbRecover2pcInterval;	/* distdb.recover_2pc_interval, ms */
 extern int	DistdbDeadlockDetectionInterval;	/* distdb.distributed_deadlock_detection_interval, ms */
 extern bool DistdbWaitForCommitPrepared;	/* distdb.wait_for_commit_prepared */
+extern int	DistdbBroadcastJoinMaxRows;	/* distdb.broadcast_join_max_rows */
 
 #endif							/* DISTDB_H */

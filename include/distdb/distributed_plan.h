@@ -67,12 +67,28 @@ typedef struct DistributedPlan
 	 * the value of number i is executor parameter i among valueParams.
 	 */
 	List	   *subqueryPlans;	/* PlannedStmt */
-	List	   *subqueryKinds;	/* int: the SubLinkType of each */
+	List	   *subqueryKinds;	/* int: the SubLinkType of each, or
+								 * COMPUTED_COLUMN_KIND + column number */
+
+	/*
+	 * At execution (not serialized): the column arrays of the relations
+	 * computed first, by subquery index, once computed.
+	 */
+	Datum	   *computedColumns;
+	bool	   *computedColumnDone;
 
 	bool		isWrite;		/* modifies or locks rows */
 	bool		expectsRows;	/* returns rows (SELECT or RETURNING) */
 	bool		isRouter;		/* the whole user statement goes to one shard */
 } DistributedPlan;
+
+/*
+ * A relation computed first (broadcast_joins.c) stands for its rows: one
+ * array per column, computed subquery i + k being column k of the rows of
+ * the subquery planned at position i, with kind COMPUTED_COLUMN_KIND + k
+ * (its plan is NULL for k > 0).
+ */
+#define COMPUTED_COLUMN_KIND 1000
 
 extern DistributedPlan *MakeShipQueryPlan(Oid relid, Query *query,
 										  List *shardIndexes, Expr *pruneValue,

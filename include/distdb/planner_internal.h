@@ -23,8 +23,10 @@
  *	   the shards, and PostgreSQL's planner plans the rest on the
  *	   coordinator (pull_up_planner.c) -- except where subqueries of a WHERE
  *	   clause that do not depend on its rows are computed first and sent to
- *	   the shards as values (computed_sublinks.c): the level then takes
- *	   path 3 or runs its aggregation on the shards.
+ *	   the shards as values (computed_sublinks.c), and where the relations
+ *	   joined with distributed tables that the shards cannot read are small
+ *	   and are sent to the shards whole (broadcast_joins.c): the level then
+ *	   takes path 3 or runs its aggregation on the shards.
  *
  *-------------------------------------------------------------------------
  */
@@ -85,6 +87,7 @@ extern Expr *MakeNumericSqrtRounded(Expr *value);
 /* join_pushdown.c */
 extern DistributedPlan *PushDownJoin(Query *query, ParamListInfo boundParams,
 									 int planIndex);
+extern void FlattenJoinAliasReferences(Query *query);
 extern bool RelationsJoinedOnDistributionColumns(Query *query,
 												 Bitmapset *relations,
 												 bool allowReferenceTables,
@@ -151,6 +154,7 @@ extern void AddWorkerColumns(Query *workerQuery, Query *query, List *columns,
 
 /* shard_row_estimates.c */
 extern double EstimateShardScanRows(PlannerInfo *root, DistributedPlan *plan);
+extern double TableRowCount(Oid relid);
 
 /* shippable.c */
 extern bool ContainsSequenceFunctions(Node *node);
@@ -163,6 +167,12 @@ extern void PlanModifySubqueries(Query *statement, Bitmapset *distributed,
 								 ParamListInfo boundParams,
 								 List **subqueryPlans, List **subqueryKinds,
 								 bool *refused);
+
+/* broadcast_joins.c */
+extern bool IsBroadcastRelation(RangeTblEntry *rte);
+extern Query *BroadcastSmallRelations(Query *query, ParamListInfo boundParams,
+									  List **subqueryPlans,
+									  List **subqueryKinds);
 
 /* computed_sublinks.c */
 extern Node *ReplaceSubLinkParams(Node *node, List *targetList);

@@ -40,6 +40,7 @@
 #include "utils/typcache.h"
 
 #include "distdb/deparse.h"
+#include "distdb/planner_internal.h"
 
 /* what deparsing one statement needs */
 typedef struct DeparseContext
@@ -186,7 +187,7 @@ InitDeparseContext(DeparseContext *context, Query *query,
 
 		if (rte->rtekind == RTE_RELATION)
 			relationCount++;
-		else if (rte->rtekind == RTE_SUBQUERY)
+		else if (rte->rtekind == RTE_SUBQUERY || rte->rtekind == RTE_FUNCTION)
 			relationCount += 2;
 	}
 	context->rtableNames = UniqueRtableNames(query, context->usedNames);
@@ -962,9 +963,10 @@ JoinTreeIsDeparsable(Query *query, Node *node)
 			return !rte->lateral && rte->subquery->commandType == CMD_SELECT &&
 				rte->subquery->rowMarks == NIL &&
 				QueryIsDeparsable(rte->subquery);
-		return rte->rtekind == RTE_RELATION &&
-			(rte->tablesample == NULL ||
-			 TableSampleIsDeparsable(rte->tablesample));
+		return (rte->rtekind == RTE_RELATION &&
+				(rte->tablesample == NULL ||
+				 TableSampleIsDeparsable(rte->tablesample))) ||
+			IsBroadcastRelation(rte);
 	}
 	if (IsA(node, JoinExpr))
 	{
@@ -1109,6 +1111,23 @@ QueryIsDeparsable(Query *query)
 }
 
 /*
+ * AppendAliasWithColumns prints the alias of a FROM item that is not a
+ * relation, with its column names: alias(col1, col2).
+ */
+static void
+AppendAliasWithColumns(DeparseContext *context, StringInfo buf,
+					   RangeTblEntry *rte, Index rtindex)
+{
+	ListCell   *lc;
+
+	appendStringInfo(buf, "%s(", RelationAlias(context, rtindex));
+	foreach(lc, rte->eref->colnames)
+		appendStringInfo(buf, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
+						 quote_identifier(strVal(lfirst(lc))));
+	appendStringInfoChar(buf, ')');
+}
+
+/*
  * AppendSubquery prints a subquery in FROM with its alias and column
  * names, which its level's column references use.
  */
@@ -1117,17 +1136,13 @@ AppendSubquery(DeparseContext *context, StringInfo buf, RangeTblEntry *rte,
 			   Index rtindex)
 {
 	DeparseContext subcontext;
-	ListCell   *lc;
 
 	memset(&subcontext, 0, sizeof(subcontext));
 	InitDeparseContext(&subcontext, rte->subquery, context);
 	appendStringInfoChar(buf, '(');
 	AppendSelect(&subcontext, buf);
-	appendStringInfo(buf, ") %s(", RelationAlias(context, rtindex));
-	foreach(lc, rte->eref->colnames)
-		appendStringInfo(buf, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
-						 quote_identifier(strVal(lfirst(lc))));
-	appendStringInfoChar(buf, ')');
+	appendStringInfoString(buf, ") ");
+	AppendAliasWithColumns(context, buf, rte, rtindex);
 }
 
 /*
@@ -1153,6 +1168,30 @@ AppendTableSample(DeparseContext *context, StringInfo buf,
 }
 
 /*
+ * AppendFunctions prints a FROM item of set-returning functions (a
+ * relation sent to the shards as arrays, see broadcast_joins.c) as
+ * ROWS FROM (f1(...), f2(...)) alias(column names).
+ */
+static void
+AppendFunctions(DeparseContext *context, StringInfo buf, RangeTblEntry *rte,
+				Index rtindex)
+{
+	ListCell   *lc;
+
+	appendStringInfoString(buf, "ROWS FROM (");
+	foreach(lc, rte->functions)
+	{
+		RangeTblFunction *rtfunc = lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		AppendExpr(context, buf, rtfunc->funcexpr);
+	}
+	appendStringInfoString(buf, ") ");
+	AppendAliasWithColumns(context, buf, rte, rtindex);
+}
+
+/*
  * AppendFromItem prints one FROM item: a relation (its shard) with its
  * alias, or a join.
  */
@@ -1167,6 +1206,11 @@ AppendFromItem(DeparseContext *context, StringInfo buf, Node *node)
 		if (rte->rtekind == RTE_SUBQUERY)
 		{
 			AppendSubquery(context, buf, rte, rtindex);
+			return;
+		}
+		if (rte->rtekind == RTE_FUNCTION)
+		{
+			AppendFunctions(context, buf, rte, rtindex);
 			return;
 		}
 		appendStringInfoString(buf, "ONLY ");

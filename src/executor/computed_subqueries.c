@@ -19,7 +19,11 @@
  *	- ARRAY(...), and the right side of x op ANY / ALL (...), which the
  *	  planner turned into x op ANY / ALL ($n): an array of its values,
  *	  empty without rows.  An array compares with ANY / ALL exactly as the
- *	  subquery's rows do, NULLs included.
+ *	  subquery's rows do, NULLs included;
+ *	- a relation broadcast to the shards (broadcast_joins.c): its rows, as
+ *	  one array per column, which the shards read back with unnest().  The
+ *	  rows are read once and all the arrays built together, so that the
+ *	  n-th elements of the arrays form the n-th row.
  *
  *-------------------------------------------------------------------------
  */
@@ -45,14 +49,27 @@ typedef struct SubqueryValueReceiver
 	Datum		value;			/* EXPR_SUBLINK: the value */
 	bool		isNull;
 	ArrayBuildStateAny *array;	/* ARRAY_SUBLINK, ANY_SUBLINK, ALL_SUBLINK */
+	int			columnCount;	/* COMPUTED_COLUMN_KIND: */
+	ArrayBuildStateAny **columns;	/* an array per column */
 } SubqueryValueReceiver;
 
 static void
 SubqueryValueStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
 	SubqueryValueReceiver *receiver = (SubqueryValueReceiver *) self;
+	int			i;
 
 	receiver->columnType = TupleDescAttr(typeinfo, 0)->atttypid;
+	if (receiver->kind != COMPUTED_COLUMN_KIND)
+		return;
+	receiver->columnCount = typeinfo->natts;
+	receiver->columns = MemoryContextAlloc(receiver->context,
+										   sizeof(ArrayBuildStateAny *) *
+										   typeinfo->natts);
+	for (i = 0; i < typeinfo->natts; i++)
+		receiver->columns[i] =
+			initArrayResultAny(TupleDescAttr(typeinfo, i)->atttypid,
+							   receiver->context, true);
 }
 
 static bool
@@ -66,6 +83,18 @@ SubqueryValueReceiveSlot(TupleTableSlot *slot, DestReceiver *self)
 	receiver->rowCount++;
 	if (receiver->kind == EXISTS_SUBLINK)
 		return false;			/* one row says it all */
+	if (receiver->kind == COMPUTED_COLUMN_KIND)
+	{
+		int			i;
+
+		slot_getallattrs(slot);
+		for (i = 0; i < receiver->columnCount; i++)
+			accumArrayResultAny(receiver->columns[i], slot->tts_values[i],
+								slot->tts_isnull[i],
+								TupleDescAttr(slot->tts_tupleDescriptor, i)->atttypid,
+								receiver->context);
+		return true;
+	}
 	if (receiver->kind == EXPR_SUBLINK && receiver->rowCount > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
@@ -101,6 +130,78 @@ SubqueryValueDestroy(DestReceiver *self)
 }
 
 /*
+ * RunComputedSubquery runs computed subquery number index of a plan, in
+ * the statement's snapshot and with its parameters, into *receiver.
+ */
+static void
+RunComputedSubquery(DistributedPlan *plan, int index, EState *estate,
+					SubqueryValueReceiver *receiver)
+{
+	PlannedStmt *subqueryPlan = list_nth(plan->subqueryPlans, index);
+	QueryDesc  *queryDesc;
+
+	memset(receiver, 0, sizeof(*receiver));
+	receiver->pub.receiveSlot = SubqueryValueReceiveSlot;
+	receiver->pub.rStartup = SubqueryValueStartup;
+	receiver->pub.rShutdown = SubqueryValueShutdown;
+	receiver->pub.rDestroy = SubqueryValueDestroy;
+	receiver->pub.mydest = DestNone;
+	receiver->kind = Min(list_nth_int(plan->subqueryKinds, index),
+						 COMPUTED_COLUMN_KIND);
+	receiver->context = CurrentMemoryContext;
+	receiver->isNull = true;
+
+	queryDesc = CreateQueryDesc(subqueryPlan, "subquery computed first",
+								estate->es_snapshot, InvalidSnapshot,
+								(DestReceiver *) receiver,
+								estate->es_param_list_info,
+								estate->es_queryEnv, 0);
+	ExecutorStart(queryDesc, 0);
+	/* EXISTS needs one row, a scalar subquery two to see it has more */
+	ExecutorRun(queryDesc, ForwardScanDirection,
+				receiver->kind == EXISTS_SUBLINK ? 1 :
+				receiver->kind == EXPR_SUBLINK ? 2 : 0, true);
+	ExecutorFinish(queryDesc);
+	ExecutorEnd(queryDesc);
+	FreeQueryDesc(queryDesc);
+}
+
+/*
+ * ComputeColumnValue returns the array of column k of a relation computed
+ * first (computed subquery index, of kind COMPUTED_COLUMN_KIND + k),
+ * computing the arrays of all its columns the first time.
+ */
+static Datum
+ComputeColumnValue(DistributedPlan *plan, int index, int column,
+				   EState *estate, bool *isNull)
+{
+	int			first = index - column;
+	int			count = list_length(plan->subqueryPlans);
+
+	if (plan->computedColumns == NULL)
+	{
+		plan->computedColumns = palloc0(sizeof(Datum) * count);
+		plan->computedColumnDone = palloc0(sizeof(bool) * count);
+	}
+	if (!plan->computedColumnDone[index])
+	{
+		SubqueryValueReceiver receiver;
+		int			i;
+
+		RunComputedSubquery(plan, first, estate, &receiver);
+		for (i = 0; i < receiver.columnCount; i++)
+		{
+			plan->computedColumns[first + i] =
+				makeArrayResultAny(receiver.columns[i], CurrentMemoryContext,
+								   true);
+			plan->computedColumnDone[first + i] = true;
+		}
+	}
+	*isNull = false;
+	return plan->computedColumns[index];
+}
+
+/*
  * ComputeSubqueryValue runs computed subquery number index of a plan and
  * returns the value that stands for it (see the file header).  EXPLAIN
  * without ANALYZE computes nothing: the value is NULL.
@@ -109,38 +210,17 @@ Datum
 ComputeSubqueryValue(DistributedPlan *plan, int index, EState *estate,
 					 bool *isNull)
 {
-	PlannedStmt *subqueryPlan = list_nth(plan->subqueryPlans, index);
 	SubqueryValueReceiver receiver;
-	QueryDesc  *queryDesc;
+	int			kind = list_nth_int(plan->subqueryKinds, index);
 
 	*isNull = true;
 	if (estate->es_top_eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return (Datum) 0;
+	if (kind >= COMPUTED_COLUMN_KIND)
+		return ComputeColumnValue(plan, index, kind - COMPUTED_COLUMN_KIND,
+								  estate, isNull);
 
-	memset(&receiver, 0, sizeof(receiver));
-	receiver.pub.receiveSlot = SubqueryValueReceiveSlot;
-	receiver.pub.rStartup = SubqueryValueStartup;
-	receiver.pub.rShutdown = SubqueryValueShutdown;
-	receiver.pub.rDestroy = SubqueryValueDestroy;
-	receiver.pub.mydest = DestNone;
-	receiver.kind = list_nth_int(plan->subqueryKinds, index);
-	receiver.context = CurrentMemoryContext;
-	receiver.isNull = true;
-
-	queryDesc = CreateQueryDesc(subqueryPlan, "subquery computed first",
-								estate->es_snapshot, InvalidSnapshot,
-								(DestReceiver *) &receiver,
-								estate->es_param_list_info,
-								estate->es_queryEnv, 0);
-	ExecutorStart(queryDesc, 0);
-	/* EXISTS needs one row, a scalar subquery two to see it has more */
-	ExecutorRun(queryDesc, ForwardScanDirection,
-				receiver.kind == EXISTS_SUBLINK ? 1 :
-				receiver.kind == EXPR_SUBLINK ? 2 : 0, true);
-	ExecutorFinish(queryDesc);
-	ExecutorEnd(queryDesc);
-	FreeQueryDesc(queryDesc);
-
+	RunComputedSubquery(plan, index, estate, &receiver);
 	switch (receiver.kind)
 	{
 		case EXISTS_SUBLINK:

@@ -18,6 +18,8 @@
  * reference table is on the preserved side of an outer join whose other
  * side holds distributed tables (its unmatched rows would come back from
  * every shard).  A join of reference tables alone runs on one copy.
+ * Small relations the shards cannot read, sent to every shard as values
+ * (broadcast_joins.c), join the same way.
  *
  * The query level is rewritten in place: its FROM clause becomes a single
  * placeholder scan of the shards' join result (see pull_up_planner.c).
@@ -202,6 +204,49 @@ HasJoinEntries(Query *query)
 }
 
 /*
+ * ForgetSyntacticReferents makes each Var name its column by the table it
+ * comes from: a flattened join alias reference keeps the alias as its
+ * syntactic referent, which the deparser would print (j.id), while the
+ * shard query has no such alias.
+ */
+static bool
+ForgetSyntacticReferents(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		var->varnosyn = var->varno;
+		var->varattnosyn = var->varattno;
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, ForgetSyntacticReferents,
+								 context, 0);
+	return expression_tree_walker(node, ForgetSyntacticReferents, context);
+}
+
+/*
+ * FlattenJoinAliasReferences turns the references to join aliases in a
+ * query level's output, HAVING and FROM / WHERE clauses into references to
+ * the joined tables' columns, for rewrites that move the joins away.
+ */
+void
+FlattenJoinAliasReferences(Query *query)
+{
+	query->targetList = (List *)
+		flatten_join_alias_vars(query, (Node *) query->targetList);
+	query->havingQual = flatten_join_alias_vars(query, query->havingQual);
+	query->jointree = (FromExpr *)
+		flatten_join_alias_vars(query, (Node *) query->jointree);
+	ForgetSyntacticReferents((Node *) query->targetList, NULL);
+	ForgetSyntacticReferents(query->havingQual, NULL);
+	ForgetSyntacticReferents((Node *) query->jointree, NULL);
+}
+
+/*
  * RelationsJoinedOnDistributionColumns returns whether the relations of a
  * query level's FROM clause are co-located distributed tables, each joined
  * to the others on the distribution columns: by inner join or WHERE
@@ -229,6 +274,13 @@ RelationsJoinedOnDistributionColumns(Query *query, Relids relations,
 		RangeTblEntry *rte = rt_fetch(member, query->rtable);
 		DistTableCacheEntry *entry;
 
+		/* rows sent to every shard join like a reference table */
+		if (IsBroadcastRelation(rte))
+		{
+			if (!allowReferenceTables)
+				return false;
+			continue;
+		}
 		if (rte->rtekind == RTE_SUBQUERY)
 		{
 			/* a subquery that runs on the shards: see subquery_pushdown.c */
@@ -453,13 +505,7 @@ PushDownJoin(Query *query, ParamListInfo boundParams, int planIndex)
 
 	/* join alias references become references to the tables' columns */
 	if (HasJoinEntries(query))
-	{
-		query->targetList = (List *)
-			flatten_join_alias_vars(query, (Node *) query->targetList);
-		query->havingQual = flatten_join_alias_vars(query, query->havingQual);
-		query->jointree = (FromExpr *)
-			flatten_join_alias_vars(query, (Node *) query->jointree);
-	}
+		FlattenJoinAliasReferences(query);
 
 	/* WHERE conditions the shards can evaluate go with the join */
 	if (query->jointree->quals != NULL)

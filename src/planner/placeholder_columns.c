@@ -386,6 +386,17 @@ AddWorkerColumns(Query *workerQuery, Query *query, List *columns,
 			typmod = exprTypmod(expr);
 			collation = exprCollation(expr);
 		}
+		else if (rte->rtekind == RTE_FUNCTION)
+		{
+			/* a relation sent to the shards: one function per column */
+			Node	   *expr = ((RangeTblFunction *) list_nth(rte->functions,
+														 column->attno - 1))->funcexpr;
+
+			name = strVal(list_nth(rte->eref->colnames, column->attno - 1));
+			type = exprType(expr);
+			typmod = -1;
+			collation = exprCollation(expr);
+		}
 		else
 		{
 			name = get_attname(rte->relid, column->attno, false);

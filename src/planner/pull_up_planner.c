@@ -74,6 +74,7 @@ static void TransformQueryLevel(Query *query, PullUpState *state);
 static bool ReadsDistributedTables(Query *query);
 static bool TransformWalker(Node *node, PullUpState *state);
 static bool PushDownJoinLevel(Query *query, PullUpState *state);
+static bool PushDownBroadcastJoin(Query *query, PullUpState *state);
 static bool PushDownFromSubqueries(Query *query, PullUpState *state);
 static void ReplaceDistributedTable(Query *query, Index rti,
 									DistTableCacheEntry *entry,
@@ -250,6 +251,10 @@ TransformQueryLevel(Query *query, PullUpState *state)
 	if (PushDownJoinLevel(query, state))
 		return;
 
+	/* so does a join with small relations, sent to the shards */
+	if (PushDownBroadcastJoin(query, state))
+		return;
+
 	foreach(lc, query->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);
@@ -292,6 +297,31 @@ PushDownJoinLevel(Query *query, PullUpState *state)
 	state->plans = lappend(state->plans,
 						   aggregationPlan ? aggregationPlan : plan);
 	return true;
+}
+
+/*
+ * PushDownBroadcastJoin runs the FROM clause of a query level on the
+ * shards, as PushDownJoinLevel does, once the small relations the shards
+ * cannot read are replaced by their rows computed first
+ * (broadcast_joins.c); returns whether it did.  The level is left as it
+ * was otherwise.
+ */
+static bool
+PushDownBroadcastJoin(Query *query, PullUpState *state)
+{
+	int			computedCount = list_length(state->subqueryPlans);
+	Query	   *attempt = BroadcastSmallRelations(query, state->boundParams,
+												  &state->subqueryPlans,
+												  &state->subqueryKinds);
+
+	if (attempt != NULL && PushDownJoinLevel(attempt, state))
+	{
+		*query = *attempt;
+		return true;
+	}
+	state->subqueryPlans = list_truncate(state->subqueryPlans, computedCount);
+	state->subqueryKinds = list_truncate(state->subqueryKinds, computedCount);
+	return false;
 }
 
 /*

@@ -349,11 +349,7 @@ PlanReferenceTableSelect(Query *parse, int cursorOptions)
 
 	/* join alias references become references to the tables' columns */
 	query = copyObject(parse);
-	query->targetList = (List *)
-		flatten_join_alias_vars(query, (Node *) query->targetList);
-	query->havingQual = flatten_join_alias_vars(query, query->havingQual);
-	query->jointree = (FromExpr *)
-		flatten_join_alias_vars(query, (Node *) query->jointree);
+	FlattenJoinAliasReferences(query);
 	if (!QueryIsDeparsable(query))
 		return NULL;
 

@@ -28,7 +28,6 @@
 
 #include "distdb/planner_internal.h"
 
-static double TableRowCount(Oid relid);
 static Selectivity ShardFilterSelectivity(PlannerInfo *root,
 										  DistributedPlan *plan,
 										  double tableRows);
@@ -68,7 +67,7 @@ EstimateShardScanRows(PlannerInfo *root, DistributedPlan *plan)
 /*
  * TableRowCount returns a table's pg_class.reltuples (-1: never analyzed).
  */
-static double
+double
 TableRowCount(Oid relid)
 {
 	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
