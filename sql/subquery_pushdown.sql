@@ -246,6 +246,13 @@ CREATE ROLE subq_reader;
 \c regression - :host :coordinator_port
 SET search_path TO subquery_pushdown, regress;
 GRANT USAGE ON SCHEMA subquery_pushdown TO subq_reader;
+-- unnamed output columns of a pushed-down subquery (both "?column?") get
+-- unique names in the shard query
+SELECT count(*) FROM check_query('SELECT * FROM (SELECT user_id + 1, order_id * 2 FROM orders) x', true);
+SELECT * FROM check_query('SELECT * FROM (WITH w AS (SELECT id, city FROM users WHERE id < 20) SELECT id + 3, city + 1 FROM w) x', true);
+SELECT count(*) FROM check_query('SELECT * FROM users u JOIN (SELECT user_id, count(*), sum(amount) FROM orders GROUP BY user_id) o ON o.user_id = u.id WHERE u.id < 12', true);
+SELECT * FROM shard_query('SELECT * FROM (SELECT user_id + 1, order_id * 2 FROM orders) x');
+
 GRANT SELECT ON users TO subq_reader;
 SET ROLE subq_reader;
 SELECT count(*) FROM users u JOIN (SELECT user_id, count(*) c FROM orders GROUP BY user_id) o ON o.user_id = u.id;

@@ -34,6 +34,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/ruleutils.h"
 #include "nodes/plannodes.h"
 #include "utils/syscache.h"
@@ -79,6 +80,7 @@ static void AppendSubquery(DeparseContext *context, StringInfo buf,
 						   RangeTblEntry *rte, Index rtindex);
 static void AppendTableSample(DeparseContext *context, StringInfo buf,
 							  TableSampleClause *tablesample);
+static void MakeColumnNamesUnique(RangeTblEntry *rte);
 
 /*
  * NameExcludedRelation makes sure the ON CONFLICT clause's pseudo-relation
@@ -164,6 +166,65 @@ UniqueName(const char *name, List *usedNames)
 }
 
 /*
+ * MakeColumnNamesUnique renames the repeated output column names of a
+ * subquery (two unnamed expressions are both "?column?"): the shard query
+ * lists them after the subquery's alias and refers to them by name, which
+ * must then designate one column.
+ */
+static void
+MakeColumnNamesUnique(RangeTblEntry *rte)
+{
+	List	   *names = NIL;
+	bool		renamed = false;
+	ListCell   *lc;
+	MemoryContext oldContext;
+
+	/* entries distdb builds itself may have no names */
+	if (rte->eref == NULL)
+		return;
+
+	/*
+	 * The new names live as long as the entry: a statement may be deparsed
+	 * again later (each batch of an INSERT ... SELECT) from a shorter-lived
+	 * context.
+	 */
+	oldContext = MemoryContextSwitchTo(GetMemoryChunkContext(rte));
+	foreach(lc, rte->eref->colnames)
+	{
+		char	   *name = strVal(lfirst(lc));
+		char	   *unique = name;
+		int			suffix = 0;
+		ListCell   *nlc;
+
+		for (;;)
+		{
+			foreach(nlc, names)
+			{
+				if (strcmp(strVal(lfirst(nlc)), unique) == 0)
+					break;
+			}
+			if (nlc == NULL)
+				break;
+			unique = psprintf("%s_%d", name, ++suffix);
+		}
+		renamed |= (unique != name);
+		names = lappend(names, makeString(unique));
+	}
+	if (renamed)
+	{
+		rte->eref = copyObject(rte->eref);
+		rte->eref->colnames = names;
+		/* the alias's own column names would take precedence */
+		if (rte->alias != NULL && rte->alias->colnames != NIL)
+		{
+			rte->alias = copyObject(rte->alias);
+			rte->alias->colnames = NIL;
+		}
+	}
+	MemoryContextSwitchTo(oldContext);
+}
+
+/*
  * InitDeparseContext prepares the namespace for deparsing the query, a
  * level nested in parent's (a subquery) when parent is given: its
  * expressions may then refer to the enclosing levels' columns, and its
@@ -188,7 +249,11 @@ InitDeparseContext(DeparseContext *context, Query *query,
 		if (rte->rtekind == RTE_RELATION)
 			relationCount++;
 		else if (rte->rtekind == RTE_SUBQUERY || rte->rtekind == RTE_FUNCTION)
+		{
 			relationCount += 2;
+			if (rte->rtekind == RTE_SUBQUERY)
+				MakeColumnNamesUnique(rte);
+		}
 	}
 	context->rtableNames = UniqueRtableNames(query, context->usedNames);
 	if (query->onConflict != NULL && query->onConflict->exclRelIndex > 0)
