@@ -47,7 +47,7 @@ extern uint64 ExecuteInsertSelect(DistributedPlan *plan, EState *estate,
 								  TupleTableSlot *slot,
 								  Tuplestorestate *returned);
 
-/* modify_via_coordinator.c */
+/* target_row_writes.c */
 extern uint64 ExecuteModifyViaCoordinator(DistributedPlan *plan,
 										  EState *estate,
 										  TupleTableSlot *slot,

@@ -610,7 +610,7 @@ BuildTasks(DistributedPlan *plan, EState *estate)
 	if (plan->kind == DIST_PLAN_INSERT_SELECT)
 		return NIL;				/* see insert_select.c */
 	if (plan->kind == DIST_PLAN_MODIFY_VIA_COORDINATOR)
-		return NIL;				/* see modify_via_coordinator.c */
+		return NIL;				/* see target_row_writes.c */
 	return BuildShipQueryTasks(plan, entry, estate);
 }
 

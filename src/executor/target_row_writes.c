@@ -1,8 +1,10 @@
 /*-------------------------------------------------------------------------
  *
- * modify_via_coordinator.c
+ * target_row_writes.c
  *	  Running an UPDATE or DELETE on a distributed table through the
  *	  coordinator: its SELECT of the target rows, then the writes by ctid.
+ *	  (Not named after planner/modify_via_coordinator.c: PGXS keeps one
+ *	  dependency file per file name.)
  *
  * The SELECT (see planner/modify_via_coordinator.c) returns each target
  * row's distribution value, ctid and new values.  A row the SELECT returns
