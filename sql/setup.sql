@@ -148,3 +148,38 @@ BEGIN
 	END IF;
 END
 $fn$;
+
+-- create_mixed_tables() creates in the current schema the tables that the
+-- random_* tests draw statements over, with NULLs here and there: a and b
+-- co-located (b.a_id), c distributed with another shard count, r a
+-- reference table, loc a local table; a, b, c and r with local twins
+-- (T_local) holding the same rows
+CREATE FUNCTION regress.create_mixed_tables() RETURNS void
+LANGUAGE plpgsql AS $fn$
+BEGIN
+	CREATE TABLE a (id int, g int, v int, s text);
+	INSERT INTO a SELECT i, CASE WHEN i % 11 = 0 THEN NULL ELSE i % 6 END,
+		CASE WHEN i % 13 = 0 THEN NULL ELSE (i * 37) % 101 END,
+		CASE WHEN i % 17 = 0 THEN NULL ELSE 's' || (i % 9) END
+	FROM generate_series(1, 400) i;
+	CREATE TABLE b (bid int, a_id int NOT NULL, w numeric, t text);
+	INSERT INTO b SELECT i, (i * 7) % 450,
+		CASE WHEN i % 23 = 0 THEN NULL ELSE (i % 50) * 0.25 END, 't' || (i % 5)
+	FROM generate_series(1, 900) i;
+	CREATE TABLE c (k int, v int, g int);
+	INSERT INTO c SELECT i, (i * 13) % 101, i % 8 FROM generate_series(1, 300) i;
+	CREATE TABLE r (g int, name text);
+	INSERT INTO r SELECT g, 'n' || g FROM generate_series(0, 7) g;
+	INSERT INTO r VALUES (NULL, 'nullg');
+	CREATE TABLE loc (g int, label text);
+	INSERT INTO loc SELECT g, 'l' || g FROM generate_series(1, 9) g;
+	CREATE TABLE a_local AS SELECT * FROM a;
+	CREATE TABLE b_local AS SELECT * FROM b;
+	CREATE TABLE c_local AS SELECT * FROM c;
+	CREATE TABLE r_local AS SELECT * FROM r;
+	PERFORM distdb.create_distributed_table('a', 'id', 8);
+	PERFORM distdb.create_distributed_table('b', 'a_id', 8);
+	PERFORM distdb.create_distributed_table('c', 'k', 4);
+	PERFORM distdb.create_reference_table('r');
+END
+$fn$;

@@ -47,6 +47,12 @@ extern uint64 ExecuteInsertSelect(DistributedPlan *plan, EState *estate,
 								  TupleTableSlot *slot,
 								  Tuplestorestate *returned);
 
+/* planned_statement_run.c */
+extern void RunPlannedStatement(PlannedStmt *plan, const char *sourceText,
+								Snapshot snapshot, EState *estate,
+								DestReceiver *dest, uint64 count,
+								TupleDesc *rowDesc);
+
 /* target_row_writes.c */
 extern uint64 ExecuteModifyViaCoordinator(DistributedPlan *plan,
 										  EState *estate,

@@ -138,7 +138,6 @@ RunComputedSubquery(DistributedPlan *plan, int index, EState *estate,
 					SubqueryValueReceiver *receiver)
 {
 	PlannedStmt *subqueryPlan = list_nth(plan->subqueryPlans, index);
-	QueryDesc  *queryDesc;
 
 	memset(receiver, 0, sizeof(*receiver));
 	receiver->pub.receiveSlot = SubqueryValueReceiveSlot;
@@ -151,19 +150,12 @@ RunComputedSubquery(DistributedPlan *plan, int index, EState *estate,
 	receiver->context = CurrentMemoryContext;
 	receiver->isNull = true;
 
-	queryDesc = CreateQueryDesc(subqueryPlan, "subquery computed first",
-								estate->es_snapshot, InvalidSnapshot,
-								(DestReceiver *) receiver,
-								estate->es_param_list_info,
-								estate->es_queryEnv, 0);
-	ExecutorStart(queryDesc, 0);
 	/* EXISTS needs one row, a scalar subquery two to see it has more */
-	ExecutorRun(queryDesc, ForwardScanDirection,
-				receiver->kind == EXISTS_SUBLINK ? 1 :
-				receiver->kind == EXPR_SUBLINK ? 2 : 0, true);
-	ExecutorFinish(queryDesc);
-	ExecutorEnd(queryDesc);
-	FreeQueryDesc(queryDesc);
+	RunPlannedStatement(subqueryPlan, "subquery computed first",
+						estate->es_snapshot, estate,
+						(DestReceiver *) receiver,
+						receiver->kind == EXISTS_SUBLINK ? 1 :
+						receiver->kind == EXPR_SUBLINK ? 2 : 0, NULL);
 }
 
 /*

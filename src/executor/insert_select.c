@@ -662,19 +662,10 @@ PrepareInsertBatches(InsertSelectReceiver *receiver, DistributedPlan *plan,
 static TupleDesc
 RunSelect(DistributedPlan *plan, EState *estate, DestReceiver *dest)
 {
-	QueryDesc  *queryDesc;
 	TupleDesc	rowDesc;
 
-	queryDesc = CreateQueryDesc(plan->selectPlan, "INSERT ... SELECT",
-								GetActiveSnapshot(), InvalidSnapshot,
-								dest, estate->es_param_list_info,
-								estate->es_queryEnv, 0);
-	ExecutorStart(queryDesc, 0);
-	rowDesc = CreateTupleDescCopy(queryDesc->tupDesc);
-	ExecutorRun(queryDesc, ForwardScanDirection, 0, true);
-	ExecutorFinish(queryDesc);
-	ExecutorEnd(queryDesc);
-	FreeQueryDesc(queryDesc);
+	RunPlannedStatement(plan->selectPlan, "INSERT ... SELECT",
+						GetActiveSnapshot(), estate, dest, 0, &rowDesc);
 	return rowDesc;
 }
 

@@ -578,7 +578,6 @@ ExecuteModifyViaCoordinator(DistributedPlan *plan, EState *estate,
 	Relation	relation;
 	TargetRowReceiver receiver;
 	HASHCTL		hashControl;
-	QueryDesc  *queryDesc;
 	ReturningState returningState;
 	ReturningState *returning = NULL;
 	List	   *tasks = NIL;
@@ -637,16 +636,8 @@ ExecuteModifyViaCoordinator(DistributedPlan *plan, EState *estate,
 								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	/* 1. the target rows, in the statement's snapshot */
-	queryDesc = CreateQueryDesc(plan->selectPlan, "target rows",
-								estate->es_snapshot, InvalidSnapshot,
-								(DestReceiver *) &receiver,
-								estate->es_param_list_info,
-								estate->es_queryEnv, 0);
-	ExecutorStart(queryDesc, 0);
-	ExecutorRun(queryDesc, ForwardScanDirection, 0, true);
-	ExecutorFinish(queryDesc);
-	ExecutorEnd(queryDesc);
-	FreeQueryDesc(queryDesc);
+	RunPlannedStatement(plan->selectPlan, "target rows", estate->es_snapshot,
+						estate, (DestReceiver *) &receiver, 0, NULL);
 
 	if (plan->expectsRows)
 	{
