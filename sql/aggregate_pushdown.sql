@@ -7,19 +7,6 @@
 CREATE SCHEMA aggregate_pushdown;
 SET search_path TO aggregate_pushdown, regress;
 
--- shard_query(q): the SQL one task of q sends to its shard
-CREATE FUNCTION shard_query(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-	line text;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
-		IF line ~ 'Task Query' THEN
-			RETURN NEXT regexp_replace(btrim(line), '_[0-9]+ ', '_xxx ');
-		END IF;
-	END LOOP;
-END
-$fn$;
 
 CREATE TABLE sales (id bigint, shop int, amount numeric(10,2), qty int,
 					price float8, ok bool, flags int, note text);
@@ -35,7 +22,7 @@ CREATE TABLE empty_sales_local (LIKE sales);
 SELECT distdb.create_distributed_table('empty_sales', 'id', 4);
 
 -- partial aggregates, combined on the coordinator
-SELECT shard_query('SELECT count(*), sum(amount) FROM sales') LIMIT 1;
+SELECT * FROM shard_query('SELECT count(*), sum(amount) FROM sales') q WHERE q ~ 'Task Query';
 SELECT check_query('SELECT count(*), count(amount), sum(amount), sum(qty), min(amount), max(note), avg(qty), avg(amount) FROM sales');
 SELECT check_query('SELECT bool_and(ok), bool_or(ok), every(ok), bit_and(flags), bit_or(flags) FROM sales');
 SELECT check_query('SELECT shop, count(*), sum(qty), avg(qty), min(note), max(amount) FROM sales GROUP BY shop ORDER BY shop');
@@ -56,19 +43,19 @@ SELECT check_query('SELECT pg_typeof(sum(qty))::text, pg_typeof(count(*))::text,
 SELECT check_query('SELECT round(avg(price)::numeric, 6) FROM sales');
 
 -- grouped by the distribution column: the shards do the whole grouping
-SELECT shard_query('SELECT id, count(*) FROM sales GROUP BY id HAVING count(*) > 0') LIMIT 1;
+SELECT * FROM shard_query('SELECT id, count(*) FROM sales GROUP BY id HAVING count(*) > 0') q WHERE q ~ 'Task Query';
 SELECT check_query('SELECT id, count(*), sum(qty) FROM sales GROUP BY id ORDER BY sum(qty) DESC, id LIMIT 5');
 SELECT check_query('SELECT id, string_agg(note, '','' ORDER BY note), count(DISTINCT qty) FROM sales WHERE id < 20 GROUP BY id ORDER BY id');
 SELECT check_query('SELECT id, shop, max(amount) FROM sales GROUP BY id, shop HAVING max(amount) > 99 ORDER BY id');
 
 -- grouped by the distribution column with ORDER BY ... LIMIT: each shard
 -- returns only its first groups
-SELECT shard_query('SELECT id, sum(qty) FROM sales GROUP BY id ORDER BY 2 DESC, 1 LIMIT 3 OFFSET 1') LIMIT 1;
+SELECT * FROM shard_query('SELECT id, sum(qty) FROM sales GROUP BY id ORDER BY 2 DESC, 1 LIMIT 3 OFFSET 1') q WHERE q ~ 'Task Query';
 SELECT check_query('SELECT id, sum(qty) FROM sales GROUP BY id ORDER BY 2 DESC, 1 LIMIT 3 OFFSET 1');
 
 -- DISTINCT aggregates over one expression: the shards return the distinct
 -- values of each group
-SELECT shard_query('SELECT shop, count(DISTINCT qty) FROM sales GROUP BY shop') LIMIT 1;
+SELECT * FROM shard_query('SELECT shop, count(DISTINCT qty) FROM sales GROUP BY shop') q WHERE q ~ 'Task Query';
 SELECT check_query('SELECT count(DISTINCT qty) FROM sales');
 SELECT check_query('SELECT shop, count(DISTINCT qty), sum(DISTINCT qty), string_agg(DISTINCT qty::text, ''/'') IS NOT NULL FROM sales GROUP BY shop ORDER BY shop');
 SELECT check_query('SELECT count(DISTINCT note) FROM sales WHERE shop < 3');

@@ -6,18 +6,6 @@
 CREATE SCHEMA join_pushdown;
 SET search_path TO join_pushdown, regress;
 
-CREATE FUNCTION task_query(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-	line text;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
-		IF line ~ 'Task Query|Task Count|Distributed Plan' THEN
-			RETURN NEXT regexp_replace(btrim(line), '_[0-9]+ ', '_xxx ', 'g');
-		END IF;
-	END LOOP;
-END
-$fn$;
 
 CREATE TABLE customers (id bigint PRIMARY KEY, name text, region int);
 CREATE TABLE orders (customer_id bigint, order_id int, total numeric,
@@ -39,7 +27,7 @@ SELECT distdb.create_distributed_table('payments', 'customer_id', 8);
 SELECT distdb.create_distributed_table('regions', 'region', 8, colocate_with => 'none');
 
 -- the shards run the join
-SELECT task_query('SELECT c.name, o.total FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.total > 90');
+SELECT shard_query('SELECT c.name, o.total FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.total > 90');
 SELECT check_query('SELECT c.name, o.order_id, o.total FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.total > 95 ORDER BY 2');
 SELECT check_query('SELECT c.id, count(o.order_id), sum(o.total) FROM customers c LEFT JOIN orders o ON o.customer_id = c.id GROUP BY c.id HAVING count(o.order_id) < 4 ORDER BY c.id');
 SELECT check_query('SELECT o.order_id, p.amount FROM orders o RIGHT JOIN payments p ON p.customer_id = o.customer_id AND p.order_id = o.order_id WHERE p.customer_id > 240 ORDER BY 1 NULLS FIRST, 2');
@@ -49,20 +37,20 @@ SELECT check_query('SELECT customer_id, count(*), sum(amount) FROM orders JOIN p
 SELECT check_query('SELECT c.region, count(*) FROM customers c JOIN orders o ON o.customer_id = c.id AND o.order_id = c.id GROUP BY 1 ORDER BY 1');
 SELECT check_query('SELECT id, name, total FROM customers c JOIN orders o ON c.id = o.customer_id ORDER BY total DESC, order_id LIMIT 5');
 -- aggregation over the join runs on the shards too
-SELECT task_query('SELECT c.region, count(*), avg(o.total) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.region');
+SELECT shard_query('SELECT c.region, count(*), avg(o.total) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.region');
 SELECT check_query('SELECT c.region, count(*), avg(o.total), min(c.name), max(o.order_id) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.region ORDER BY 1');
 SELECT check_query('SELECT count(*), sum(p.amount), count(DISTINCT p.order_id) FROM orders o LEFT JOIN payments p ON p.customer_id = o.customer_id AND p.order_id = o.order_id');
 SELECT check_query('SELECT count(DISTINCT c.region) FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.total > 50');
 SELECT check_query('SELECT o.order_id % 3, count(*) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY 1 HAVING count(*) > 10 ORDER BY 1');
 
 -- a filter on one table's distribution column pins the shard of all
-SELECT task_query('SELECT * FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.id = 42');
+SELECT shard_query('SELECT * FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.id = 42');
 SELECT check_query('SELECT c.name, o.order_id FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.id = 42 ORDER BY 2');
 SELECT check_query('SELECT c.name, o.order_id FROM customers c LEFT JOIN orders o ON o.customer_id = c.id WHERE c.id IN (7, 260, 299) ORDER BY 1, 2');
 
 -- joins that are not on the distribution columns, or not co-located, or
 -- with local tables: computed on the coordinator
-SELECT task_query('SELECT * FROM customers c JOIN orders o ON o.order_id = c.id');
+SELECT shard_query('SELECT * FROM customers c JOIN orders o ON o.order_id = c.id');
 SELECT check_query('SELECT count(*) FROM customers c JOIN orders o ON o.order_id = c.id');
 SELECT check_query('SELECT r.label, count(*) FROM customers c JOIN regions r ON r.region = c.region GROUP BY 1 ORDER BY 1');
 SELECT check_query('SELECT c.id FROM customers c LEFT JOIN orders o ON o.customer_id = c.id AND o.order_id > 10000 WHERE o.customer_id IS NULL AND c.id < 5 ORDER BY 1');

@@ -15,15 +15,11 @@ SET search_path TO random_modifications, regress;
 
 SELECT create_mixed_tables();
 
-CREATE FUNCTION n(lo int, hi int) RETURNS text
-LANGUAGE sql AS $$ SELECT (lo + floor(random() * (hi - lo + 1)))::int::text $$;
-CREATE FUNCTION pick(VARIADIC options text[]) RETURNS text
-LANGUAGE sql AS $$ SELECT options[1 + floor(random() * cardinality(options))::int] $$;
 CREATE FUNCTION a_filter() RETURNS text
 LANGUAGE sql AS $$
-	SELECT pick('a.id < ' || n(0, 400), 'a.g = ' || n(0, 6), 'a.v IS NULL',
-				'a.v > ' || n(0, 100), 'a.id % ' || n(2, 9) || ' = 0',
-				'a.s = ''s' || n(0, 9) || '''', 'true') $$;
+	SELECT pick('a.id < ' || random_int(0, 400), 'a.g = ' || random_int(0, 6), 'a.v IS NULL',
+				'a.v > ' || random_int(0, 100), 'a.id % ' || random_int(2, 9) || ' = 0',
+				'a.s = ''s' || random_int(0, 9) || '''', 'true') $$;
 
 -- a statement; offset keeps inserted and moved keys new
 CREATE FUNCTION random_modification(step int) RETURNS text
@@ -32,26 +28,26 @@ DECLARE
 	offs text := (step * 1000)::text;
 BEGIN
 	RETURN pick(
-		'UPDATE a SET v = coalesce(v, 0) + ' || n(1, 5) || ' WHERE ' || a_filter() || ' RETURNING id, v',
+		'UPDATE a SET v = coalesce(v, 0) + ' || random_int(1, 5) || ' WHERE ' || a_filter() || ' RETURNING id, v',
 		'UPDATE a SET s = (SELECT max(name) FROM r WHERE r.g = a.g) WHERE ' || a_filter() || ' RETURNING id, s',
 		'UPDATE a SET v = c.v FROM c WHERE c.k = a.id AND ' || a_filter() || ' RETURNING a.id, a.v',
-		'UPDATE b SET w = w * 2 FROM a WHERE a.id = b.a_id AND a.g = ' || n(0, 6) || ' RETURNING b.bid, b.w',
-		'DELETE FROM b WHERE a_id IN (SELECT id FROM a WHERE ' || a_filter() || ') AND bid % ' || n(3, 9) || ' = 0 RETURNING bid',
-		'DELETE FROM a USING loc WHERE loc.g = a.g AND a.id % ' || n(5, 20) || ' = 0 RETURNING a.id, loc.label',
+		'UPDATE b SET w = w * 2 FROM a WHERE a.id = b.a_id AND a.g = ' || random_int(0, 6) || ' RETURNING b.bid, b.w',
+		'DELETE FROM b WHERE a_id IN (SELECT id FROM a WHERE ' || a_filter() || ') AND bid % ' || random_int(3, 9) || ' = 0 RETURNING bid',
+		'DELETE FROM a USING loc WHERE loc.g = a.g AND a.id % ' || random_int(5, 20) || ' = 0 RETURNING a.id, loc.label',
 		'INSERT INTO a SELECT id + ' || offs || ', g, v, s FROM a WHERE ' || a_filter() || ' AND id < 400 RETURNING id',
 		'UPDATE a SET id = id + ' || offs || ' WHERE ' || a_filter() || ' AND id % 7 = 1 RETURNING id, g',
 		'UPDATE a SET (g, v) = (SELECT g, v FROM c WHERE c.k = a.id) WHERE ' || a_filter() || ' RETURNING id, g, v',
-		'UPDATE r SET name = name || ''x'' WHERE g = ' || n(0, 7) || ' RETURNING g, name',
+		'UPDATE r SET name = name || ''x'' WHERE g = ' || random_int(0, 7) || ' RETURNING g, name',
 		'DELETE FROM a WHERE v = (SELECT min(v) FROM c WHERE c.g = a.g) RETURNING id',
 		'UPDATE a SET v = (SELECT count(*) FROM b WHERE b.a_id = a.id) WHERE ' || a_filter() || ' RETURNING id, v',
 		'UPDATE c SET v = v + 1 WHERE k IN (SELECT v FROM a WHERE ' || a_filter() || ') RETURNING k, v',
-		'DELETE FROM c WHERE NOT EXISTS (SELECT 1 FROM a WHERE a.v = c.k) AND k % ' || n(5, 15) || ' = 0 RETURNING k',
-		'INSERT INTO c SELECT k + ' || offs || ', v, g FROM c WHERE k % ' || n(3, 9) || ' = 0 RETURNING k',
+		'DELETE FROM c WHERE NOT EXISTS (SELECT 1 FROM a WHERE a.v = c.k) AND k % ' || random_int(5, 15) || ' = 0 RETURNING k',
+		'INSERT INTO c SELECT k + ' || offs || ', v, g FROM c WHERE k % ' || random_int(3, 9) || ' = 0 RETURNING k',
 		'UPDATE a SET v = a.v + l.g FROM loc l WHERE l.g = a.g AND ' || a_filter() || ' RETURNING a.id, a.v',
-		'INSERT INTO b (bid, a_id, w, t) VALUES (' || offs || ', ' || n(0, 400) || ', (SELECT max(v) FROM c), ''ins'') RETURNING bid, w',
+		'INSERT INTO b (bid, a_id, w, t) VALUES (' || offs || ', ' || random_int(0, 400) || ', (SELECT max(v) FROM c), ''ins'') RETURNING bid, w',
 		'UPDATE a SET v = v - 1 WHERE (g, v) IN (SELECT g, v FROM c) RETURNING id',
-		'DELETE FROM b WHERE w > (SELECT avg(v) FROM c) / 10 AND bid % 11 = ' || n(0, 10) || ' RETURNING bid',
-		'UPDATE b SET a_id = a_id + 1 WHERE bid % ' || n(20, 40) || ' = 0 RETURNING bid, a_id');
+		'DELETE FROM b WHERE w > (SELECT avg(v) FROM c) / 10 AND bid % 11 = ' || random_int(0, 10) || ' RETURNING bid',
+		'UPDATE b SET a_id = a_id + 1 WHERE bid % ' || random_int(20, 40) || ' = 0 RETURNING bid, a_id');
 END
 $fn$;
 

@@ -13,11 +13,6 @@ SET search_path TO random_queries, regress;
 SELECT create_mixed_tables();
 ANALYZE a, b, c, r, loc;
 
--- pick(options): one of the options, drawn with random()
-CREATE FUNCTION pick(VARIADIC options text[]) RETURNS text
-LANGUAGE sql AS $$ SELECT options[1 + floor(random() * cardinality(options))::int] $$;
-CREATE FUNCTION n(lo int, hi int) RETURNS text
-LANGUAGE sql AS $$ SELECT (lo + floor(random() * (hi - lo + 1)))::int::text $$;
 
 -- cols(t): a table's columns, numeric ones first
 CREATE FUNCTION cols(t text) RETURNS text[]
@@ -46,10 +41,10 @@ BEGIN
 				RETURN col || ' ' || pick('=', '<>', '<', '>=') || ' '
 					|| quote_literal(pick('s1', 's5', 't2', 'n3', 'l4'));
 			END IF;
-			RETURN pick(col || ' IN (' || n(0, 9) || ', ' || n(0, 120) || ', NULL)',
-						col || ' BETWEEN ' || n(0, 50) || ' AND ' || n(50, 300),
-						'(' || col || ' < ' || n(0, 100) || ' OR ' || col || ' = ' || n(0, 5) || ')',
-						col || ' ' || pick('<', '>', '=', '<>') || ' ' || n(0, 120));
+			RETURN pick(col || ' IN (' || random_int(0, 9) || ', ' || random_int(0, 120) || ', NULL)',
+						col || ' BETWEEN ' || random_int(0, 50) || ' AND ' || random_int(50, 300),
+						'(' || col || ' < ' || random_int(0, 100) || ' OR ' || col || ' = ' || random_int(0, 5) || ')',
+						col || ' ' || pick('<', '>', '=', '<>') || ' ' || random_int(0, 120));
 	END CASE;
 END
 $fn$;
@@ -136,10 +131,10 @@ BEGIN
 				|| random_aggregate(rel2[1], rel2[2]) || ' FROM ' || fromclause
 				|| ' GROUP BY ' || g;
 			IF random() < 0.3 THEN
-				query := query || ' HAVING count(*) > ' || n(0, 3);
+				query := query || ' HAVING count(*) > ' || random_int(0, 3);
 			END IF;
 			IF random() < 0.4 THEN
-				query := query || ' ORDER BY 1 NULLS FIRST LIMIT ' || n(1, 10);
+				query := query || ' ORDER BY 1 NULLS FIRST LIMIT ' || random_int(1, 10);
 				unordered := false;
 			END IF;
 		WHEN shape = 3 THEN
@@ -150,7 +145,7 @@ BEGIN
 				|| pick(VARIADIC cols(rel2[2])) || ' FROM ' || fromclause;
 			IF random() < 0.5 THEN
 				query := query || ' ORDER BY 1 NULLS FIRST, 2 NULLS FIRST LIMIT '
-					|| n(1, 20) || ' OFFSET ' || n(0, 3);
+					|| random_int(1, 20) || ' OFFSET ' || random_int(0, 3);
 				unordered := false;
 			END IF;
 		WHEN shape = 6 THEN
@@ -170,34 +165,34 @@ BEGIN
 			unordered := false;
 		ELSE
 			query := pick(
-				'SELECT a.id, (SELECT count(*) FROM c WHERE c.g = a.g) FROM a WHERE a.id < ' || n(0, 60),
-				'SELECT a.id, (SELECT max(w) FROM b WHERE b.a_id = a.id) FROM a WHERE a.v > ' || n(0, 60),
-				'SELECT a.id, x.k FROM a, LATERAL (SELECT k FROM c WHERE c.v = a.v ORDER BY k LIMIT 1) x WHERE a.id < ' || n(0, 60),
-				'SELECT a.id, x.cnt FROM a LEFT JOIN LATERAL (SELECT count(*) AS cnt FROM b WHERE b.a_id = a.id) x ON true WHERE a.g = ' || n(0, 6),
-				'SELECT * FROM (SELECT id, v FROM a ORDER BY v NULLS FIRST, id LIMIT ' || n(1, 30) || ') s JOIN c ON c.k = s.v',
+				'SELECT a.id, (SELECT count(*) FROM c WHERE c.g = a.g) FROM a WHERE a.id < ' || random_int(0, 60),
+				'SELECT a.id, (SELECT max(w) FROM b WHERE b.a_id = a.id) FROM a WHERE a.v > ' || random_int(0, 60),
+				'SELECT a.id, x.k FROM a, LATERAL (SELECT k FROM c WHERE c.v = a.v ORDER BY k LIMIT 1) x WHERE a.id < ' || random_int(0, 60),
+				'SELECT a.id, x.cnt FROM a LEFT JOIN LATERAL (SELECT count(*) AS cnt FROM b WHERE b.a_id = a.id) x ON true WHERE a.g = ' || random_int(0, 6),
+				'SELECT * FROM (SELECT id, v FROM a ORDER BY v NULLS FIRST, id LIMIT ' || random_int(1, 30) || ') s JOIN c ON c.k = s.v',
 				'SELECT g, sum(v), rank() OVER (ORDER BY sum(v) DESC NULLS LAST, g NULLS FIRST) FROM a GROUP BY g',
 				'SELECT a.g, count(*), sum(count(*)) OVER () FROM a JOIN c ON c.k = a.id GROUP BY a.g',
-				'SELECT id, lag(v) OVER (ORDER BY id), lead(s, 2) OVER (PARTITION BY g ORDER BY id) FROM a WHERE id % ' || n(2, 9) || ' = 0',
-				'SELECT x.x, count(a.id) FROM (VALUES (1), (2), (NULL::int), (' || n(0, 9) || ')) x(x) LEFT JOIN a ON a.g = x.x GROUP BY x.x',
+				'SELECT id, lag(v) OVER (ORDER BY id), lead(s, 2) OVER (PARTITION BY g ORDER BY id) FROM a WHERE id % ' || random_int(2, 9) || ' = 0',
+				'SELECT x.x, count(a.id) FROM (VALUES (1), (2), (NULL::int), (' || random_int(0, 9) || ')) x(x) LEFT JOIN a ON a.g = x.x GROUP BY x.x',
 				'SELECT gs, (SELECT count(*) FROM a WHERE a.g = gs) FROM generate_series(0, 7) gs',
-				'SELECT CASE WHEN v > ' || n(0, 60) || ' THEN ''hi'' WHEN v IS NULL THEN ''null'' ELSE ''lo'' END AS k, count(*), avg(id) FROM a GROUP BY 1',
-				'SELECT a.id FROM a WHERE a.v IN (SELECT c.v FROM c JOIN b ON b.bid = c.k WHERE b.w > ' || n(0, 10) || ')',
-				'WITH t AS MATERIALIZED (SELECT a_id, w FROM b WHERE w > ' || n(0, 10) || ') SELECT a.g, count(*) FROM a JOIN t ON t.a_id = a.id GROUP BY a.g',
+				'SELECT CASE WHEN v > ' || random_int(0, 60) || ' THEN ''hi'' WHEN v IS NULL THEN ''null'' ELSE ''lo'' END AS k, count(*), avg(id) FROM a GROUP BY 1',
+				'SELECT a.id FROM a WHERE a.v IN (SELECT c.v FROM c JOIN b ON b.bid = c.k WHERE b.w > ' || random_int(0, 10) || ')',
+				'WITH t AS MATERIALIZED (SELECT a_id, w FROM b WHERE w > ' || random_int(0, 10) || ') SELECT a.g, count(*) FROM a JOIN t ON t.a_id = a.id GROUP BY a.g',
 				'WITH RECURSIVE q(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM q WHERE x < 5) SELECT q.x, count(a.id) FROM q LEFT JOIN a ON a.g = q.x GROUP BY q.x',
-				'SELECT a.id, b.bid, c.k FROM a JOIN b ON b.a_id = a.id LEFT JOIN c ON c.k = b.bid AND c.v > ' || n(0, 60) || ' WHERE a.id < ' || n(0, 60),
+				'SELECT a.id, b.bid, c.k FROM a JOIN b ON b.a_id = a.id LEFT JOIN c ON c.k = b.bid AND c.v > ' || random_int(0, 60) || ' WHERE a.id < ' || random_int(0, 60),
 				'SELECT a.g, array_agg(DISTINCT c.g ORDER BY c.g) FROM a JOIN c ON c.v = a.v GROUP BY a.g',
 				'SELECT a.id, r.name FROM a LEFT JOIN r ON r.g = a.g WHERE r.g IS NULL',
 				'SELECT s, count(*) FROM a GROUP BY s HAVING count(*) > (SELECT count(*) / 20 FROM c)',
-				'SELECT a.id FROM a WHERE a.v > ALL (SELECT v FROM c WHERE k < ' || n(1, 10) || ')',
+				'SELECT a.id FROM a WHERE a.v > ALL (SELECT v FROM c WHERE k < ' || random_int(1, 10) || ')',
 				'SELECT id, v FROM a WHERE (g, v) IN (SELECT g, v FROM c)',
 				'SELECT a.id FROM a WHERE a.v = (SELECT min(v) FROM c WHERE c.g = a.g)',
 				'SELECT c.g, count(*) FROM c WHERE c.k IN (SELECT a.v FROM a WHERE a.g = c.g) GROUP BY c.g',
 				'SELECT a.g, count(*) FROM a GROUP BY a.g UNION ALL SELECT c.g, count(*) FROM c GROUP BY c.g',
 				'SELECT v FROM a INTERSECT SELECT v FROM c EXCEPT SELECT a_id FROM b',
 				'SELECT g FROM a WHERE ' || random_filter('a', 'a') || ' ' || pick('UNION', 'EXCEPT ALL', 'INTERSECT') || ' SELECT g FROM c',
-				'SELECT a.id, sum(b.w) OVER (PARTITION BY a.id) FROM a JOIN b ON b.a_id = a.id WHERE a.id < ' || n(0, 60),
+				'SELECT a.id, sum(b.w) OVER (PARTITION BY a.id) FROM a JOIN b ON b.a_id = a.id WHERE a.id < ' || random_int(0, 60),
 				'SELECT a.id, c.k FROM a FULL JOIN c ON c.k = a.v AND a.g = c.g WHERE a.id IS NULL OR c.k IS NULL',
-				'SELECT a.id, x FROM a CROSS JOIN LATERAL unnest(ARRAY[a.g, a.v]) x WHERE a.id < ' || n(1, 20),
+				'SELECT a.id, x FROM a CROSS JOIN LATERAL unnest(ARRAY[a.g, a.v]) x WHERE a.id < ' || random_int(1, 20),
 				'SELECT count(*) FROM (SELECT DISTINCT g, s FROM a) d',
 				'SELECT sum(x.cnt) FROM (SELECT a.g, count(*) AS cnt FROM a JOIN b ON b.a_id = a.id GROUP BY a.g) x',
 				'SELECT s.a_id, s.total, a.g FROM (SELECT a_id, sum(w) AS total FROM b GROUP BY a_id) s JOIN a ON a.id = s.a_id',

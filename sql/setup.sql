@@ -103,6 +103,28 @@ EXCEPTION WHEN OTHERS THEN
 END
 $fn$;
 
+-- shard_query(q) prints the distributed plan type, task count and the SQL
+-- one task of q sends to its shard (shard ids masked)
+CREATE FUNCTION regress.shard_query(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
+		IF line ~ 'Distributed Plan|Task Count|Task Query' THEN
+			RETURN NEXT regexp_replace(btrim(line), '_[0-9]{6,}\M', '_xxx', 'g');
+		END IF;
+	END LOOP;
+END
+$fn$;
+
+-- pick(options): one of the options, drawn with random();
+-- random_int(lo, hi): an integer between lo and hi, as text
+CREATE FUNCTION regress.pick(VARIADIC options text[]) RETURNS text
+LANGUAGE sql AS $$ SELECT options[1 + floor(random() * cardinality(options))::int] $$;
+CREATE FUNCTION regress.random_int(lo int, hi int) RETURNS text
+LANGUAGE sql AS $$ SELECT (lo + floor(random() * (hi - lo + 1)))::int::text $$;
+
 -- shard_plan(q) prints the coordinator's plan of q and the SQL of one task
 -- (shard names masked)
 CREATE FUNCTION regress.shard_plan(query text) RETURNS SETOF text

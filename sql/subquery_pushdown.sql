@@ -6,19 +6,6 @@
 CREATE SCHEMA subquery_pushdown;
 SET search_path TO subquery_pushdown, regress;
 
--- shard_query(q): the SQL one task of q sends to its shard
-CREATE FUNCTION shard_query(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-	line text;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
-		IF line ~ 'Task Query|Task Count' THEN
-			RETURN NEXT regexp_replace(btrim(line), '_[0-9]{6,}\M', '_xxx', 'g');
-		END IF;
-	END LOOP;
-END
-$fn$;
 
 CREATE TABLE users (id int, name text, city int);
 INSERT INTO users SELECT i, 'u' || i, CASE WHEN i % 5 = 0 THEN NULL ELSE i % 3 END

@@ -37,18 +37,6 @@ SELECT count(*) AS not_in_table
 FROM (SELECT id FROM items TABLESAMPLE SYSTEM (40) REPEATABLE (1)) s
 WHERE NOT EXISTS (SELECT 1 FROM items_local l WHERE l.id = s.id);
 -- the sample is taken on the shards
-CREATE FUNCTION shard_query(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-	line text;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
-		IF line ~ 'Task Query|Task Count' THEN
-			RETURN NEXT regexp_replace(btrim(line), '_[0-9]{6,}\M', '_xxx', 'g');
-		END IF;
-	END LOOP;
-END
-$fn$;
 SELECT * FROM shard_query('SELECT count(*) FROM items TABLESAMPLE BERNOULLI (10) REPEATABLE (5) WHERE grp = 1');
 SELECT * FROM shard_query('SELECT * FROM items TABLESAMPLE SYSTEM (10) WHERE id = 5');
 

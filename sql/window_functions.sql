@@ -5,19 +5,6 @@
 CREATE SCHEMA window_functions;
 SET search_path TO window_functions, regress;
 
--- task_query(q): the distributed plan and one task's shard query
-CREATE FUNCTION task_query(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-	line text;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
-		IF line ~ 'Task Query|Distributed Plan' THEN
-			RETURN NEXT regexp_replace(btrim(line), '_[0-9]+ ', '_xxx ', 'g');
-		END IF;
-	END LOOP;
-END
-$fn$;
 
 CREATE TABLE t (id int, grp int, v int, s text);
 INSERT INTO t SELECT i, i % 7, (i * 37) % 101, 's' || (i % 13) FROM generate_series(1, 300) i;
@@ -37,9 +24,9 @@ SELECT check_query('SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING
 SELECT check_query('SELECT * FROM (SELECT id, grp, rank() OVER (PARTITION BY grp ORDER BY v DESC, id) r FROM t) s WHERE r <= 2 ORDER BY grp, r');
 
 -- partitioned by the distribution column: computed on the shards
-SELECT task_query('SELECT id, rank() OVER (PARTITION BY id ORDER BY v), count(*) OVER (PARTITION BY id) FROM t WHERE id < 50');
-SELECT task_query('SELECT id, sum(v), rank() OVER (PARTITION BY id ORDER BY sum(v)) FROM t GROUP BY id ORDER BY id LIMIT 10');
-SELECT task_query('SELECT id, sum(v) OVER w, count(*) FILTER (WHERE v > 10) OVER w FROM t WINDOW w AS (PARTITION BY id ORDER BY v DESC NULLS FIRST ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES)');
+SELECT shard_query('SELECT id, rank() OVER (PARTITION BY id ORDER BY v), count(*) OVER (PARTITION BY id) FROM t WHERE id < 50');
+SELECT shard_query('SELECT id, sum(v), rank() OVER (PARTITION BY id ORDER BY sum(v)) FROM t GROUP BY id ORDER BY id LIMIT 10');
+SELECT shard_query('SELECT id, sum(v) OVER w, count(*) FILTER (WHERE v > 10) OVER w FROM t WINDOW w AS (PARTITION BY id ORDER BY v DESC NULLS FIRST ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES)');
 SELECT check_query('SELECT id, rank() OVER (PARTITION BY id ORDER BY v), count(*) OVER (PARTITION BY id) FROM t WHERE id < 50 ORDER BY id');
 SELECT check_query('SELECT id, grp, sum(v) OVER (PARTITION BY id, grp), max(s) OVER (PARTITION BY grp, id ORDER BY v) FROM t ORDER BY id LIMIT 20');
 SELECT check_query('SELECT id, sum(v), rank() OVER (PARTITION BY id ORDER BY sum(v)) FROM t GROUP BY id ORDER BY id LIMIT 10');
@@ -53,8 +40,8 @@ SELECT check_query('SELECT * FROM (SELECT id, v, row_number() OVER (PARTITION BY
 
 -- over joins: on the shards when partitioned by a distribution column of
 -- a co-located join (not on the nullable side of an outer join)
-SELECT task_query('SELECT t.id, u.name, row_number() OVER (PARTITION BY t.id ORDER BY t.v) FROM t JOIN u ON u.id = t.id');
-SELECT task_query('SELECT t.id, sum(t.v) OVER (PARTITION BY u.id) FROM t LEFT JOIN u ON u.id = t.id');
+SELECT shard_query('SELECT t.id, u.name, row_number() OVER (PARTITION BY t.id ORDER BY t.v) FROM t JOIN u ON u.id = t.id');
+SELECT shard_query('SELECT t.id, sum(t.v) OVER (PARTITION BY u.id) FROM t LEFT JOIN u ON u.id = t.id');
 SELECT check_query('SELECT t.id, sum(t.v) OVER (PARTITION BY u.id) FROM t LEFT JOIN u ON u.id = t.id ORDER BY 1 LIMIT 5 OFFSET 195');
 SELECT check_query('SELECT t.id, u.id, count(*) OVER (PARTITION BY u.id, t.grp ORDER BY t.v) FROM t FULL JOIN u ON u.id = t.id WHERE coalesce(t.id, u.id) % 20 = 0 ORDER BY 1, 2');
 SELECT check_query('SELECT u.id, first_value(u.name) OVER (PARTITION BY u.id ORDER BY t.v DESC), t.v FROM u JOIN t ON t.id = u.id WHERE u.grp = 1 ORDER BY 1 LIMIT 10');
