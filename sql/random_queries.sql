@@ -4,7 +4,7 @@
 -- non-co-located, reference and local tables, filters with NULLs,
 -- groupings, aggregates of every kind, sublinks, LATERAL, window functions,
 -- set operations and CTEs.  Each runs through the coordinator and on local
--- copies (regress.check_query); a wrong result or an error is reported
+-- copies (regress.check_query); a difference or an error is reported
 -- with the query, so the expected output is only the summary.
 --
 CREATE SCHEMA random_queries;
@@ -201,7 +201,7 @@ BEGIN
 END
 $fn$;
 
--- run them all; report each wrong result (check_query warns) or error
+-- run them all; report each difference (check_query warns) or error
 DO $$
 DECLARE
 	q record;
