@@ -9,7 +9,9 @@
  * database's prefix (see two_phase_commit.h) are listed; for each:
  *
  * - its local transaction still running (TransactionIdIsInProgress on the
- *	 xid in the gid): left alone, the committing backend finishes it;
+ *	 xid in the gid, unless the xid counter has not reached it, which
+ *	 happens when a crash lost the xid): left alone, the committing backend
+ *	 finishes it;
  * - otherwise its commit record is looked up with a snapshot taken after
  *	 that check, so a transaction that committed is seen as committed:
  *	 found, COMMIT PREPARED; not found, ROLLBACK PREPARED.
@@ -272,7 +274,14 @@ RecoverNode(DistNode *node, Relation records, List *commitRecords,
 			CHECK_FOR_INTERRUPTS();
 			if (!ParseTwoPhaseGid(gid, &xid, &nodeId))
 				continue;
-			if (TransactionIdIsInProgress(XidFromFullTransactionId(xid)))
+
+			/*
+			 * An xid the counter has not reached was lost in a crash (see
+			 * two_phase_commit.c): no transaction holds it, nor committed
+			 * with it.  TransactionIdIsInProgress would call it running.
+			 */
+			if (FullTransactionIdPrecedes(xid, ReadNextFullTransactionId()) &&
+				TransactionIdIsInProgress(XidFromFullTransactionId(xid)))
 				continue;
 
 			/* taken after the check: a committed transaction is visible */

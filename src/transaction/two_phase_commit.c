@@ -24,12 +24,14 @@
  * prepared transactions behind; transaction_recovery.c finishes them from
  * the gid alone: a gid whose local transaction is still running is left
  * alone, one with a visible commit record is committed, any other rolled
- * back.  For that to be sound the local transaction's xid, which is part of
- * the gid, is assigned before the first PREPARE, and a WAL record carrying
- * it is flushed: otherwise a crash could lose the assignment, the restarted
- * coordinator would consider the xid as still to come (hence "in
- * progress") and could even give it to a new transaction, whose gids would
- * collide with the leftovers.
+ * back.  The local transaction's xid, part of the gid, is assigned before
+ * the first PREPARE but need not be durable then: if a crash loses it, the
+ * restarted coordinator's xid counter may lie below it, and recovery reads
+ * such a "future" xid as ended (no transaction can hold it); if a new
+ * transaction is given that xid again, its gids differ from the leftovers'
+ * or its PREPARE fails on the duplicate, and a leftover never has a commit
+ * record (a commit would have made the xid durable).  The local commit
+ * itself is forced to be synchronous.
  *
  * A transaction that wrote on one node keeps the plain COMMIT, which is
  * atomic by itself.  Whether a node was written is known from
@@ -49,7 +51,6 @@
 #include "access/xlog.h"
 #include "catalog/indexing.h"
 #include "miscadmin.h"
-#include "replication/message.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/memutils.h"
@@ -94,7 +95,6 @@ static List *Participants = NIL;
 static int	FinishingConnections = 0;
 
 static List *WrittenConnections(List *connections);
-static void MakeTransactionIdDurable(const char *prefix);
 static void SendPrepares(List *connections);
 static void CollectPrepares(List *connections);
 static TwoPhaseParticipant *FindParticipant(NodeConnection *connection);
@@ -164,10 +164,9 @@ PrepareRemoteTransactions(List *connections)
 	if (list_length(written) < 2)
 		return false;
 
-	/* the xid is part of the gids and makes the local commit durable */
+	/* the xid is part of the gids (see the file header) */
 	xid = GetTopFullTransactionId();
 	prefix = TwoPhaseGidPrefix();
-	MakeTransactionIdDurable(prefix);
 
 	/*
 	 * The commit record must be durable before COMMIT PREPARED goes out,
@@ -204,23 +203,6 @@ PrepareRemoteTransactions(List *connections)
 
 	HitFaultPoint(FAULT_AFTER_COMMIT_RECORD);
 	return true;
-}
-
-/*
- * MakeTransactionIdDurable writes and flushes a WAL record that carries
- * the local transaction's xid (a transactional logical message, which
- * nothing replays and logical decoding only shows to consumers that ask
- * for messages with distdb's prefix), so that after a crash the xid counter
- * restarts beyond it: the xid of a gid made before a crash then reads as
- * "not in progress" and is never given out again.
- */
-static void
-MakeTransactionIdDurable(const char *prefix)
-{
-	XLogRecPtr	end = LogLogicalMessage("distdb", prefix, strlen(prefix),
-										true);
-
-	XLogFlush(end);
 }
 
 /*
