@@ -291,6 +291,55 @@ TRUNCATE kinds CASCADE;
 SELECT (SELECT count(*) FROM kinds) AS kinds, (SELECT count(*) FROM things) AS things;
 DROP TABLE things, kinds;
 
+-- a read uses the copy on a node the transaction already has a remote
+-- transaction on (there it reads its own writes), otherwise a copy chosen
+-- by the session's process id; the copy on worker 2 is made to differ to
+-- show which copy is read
+CREATE TABLE flags (id int PRIMARY KEY, val text);
+INSERT INTO flags VALUES (1, 'same');
+SELECT distdb.create_reference_table('flags');
+SELECT format('UPDATE %s SET val = %L', distdb.distdb_shard_name('flags', shardid), 'worker 2 copy') AS mark_copy
+FROM distdb.shard WHERE logicalrelid = 'flags'::regclass \gset
+\c regression - :host :worker_2_port
+:mark_copy;
+\c regression - :host :coordinator_port
+SET search_path TO reference_tables, regress;
+SELECT order_id AS o1 FROM orders
+WHERE distdb.distdb_shard_index_for_value('orders', order_id::text) IN
+	(SELECT shardindex FROM distdb.distdb_shards
+	 WHERE table_name = 'orders'::regclass AND nodeport = :worker_1_port)
+ORDER BY 1 LIMIT 1 \gset
+SELECT order_id AS o2 FROM orders
+WHERE distdb.distdb_shard_index_for_value('orders', order_id::text) IN
+	(SELECT shardindex FROM distdb.distdb_shards
+	 WHERE table_name = 'orders'::regclass AND nodeport = :worker_2_port)
+ORDER BY 1 LIMIT 1 \gset
+BEGIN;
+SELECT total FROM orders WHERE order_id = :o2 FOR UPDATE \gset
+SELECT val FROM flags;
+SELECT f.val, o.order_id = :o1 AS is_o1 FROM flags f, orders o WHERE o.order_id = :o1;
+ROLLBACK;
+BEGIN;
+UPDATE orders SET total = total WHERE order_id = :o1;
+SELECT val FROM flags;
+SELECT val FROM flags WHERE id = 1;
+ROLLBACK;
+-- outside a transaction: one of the copies
+SELECT val IN ('same', 'worker 2 copy') AS one_copy FROM flags;
+-- after a write to every copy, any copy the transaction reads has it
+BEGIN;
+UPDATE flags SET val = 'written';
+SELECT val FROM flags;
+UPDATE orders SET total = total WHERE order_id = :o1;
+SELECT val FROM flags;
+ROLLBACK;
+BEGIN;
+SELECT total FROM orders WHERE order_id = :o2 FOR UPDATE \gset
+INSERT INTO flags VALUES (2, 'inserted');
+SELECT id, val FROM flags ORDER BY id;
+ROLLBACK;
+DROP TABLE flags;
+
 -- TRUNCATE and DROP reach every copy
 TRUNCATE regions;
 TRUNCATE regions_local;

@@ -111,6 +111,9 @@ extern void WaitForNodeSocket(NodeConnection *connection, bool forRead,
 extern bool WaitForNodeSocketUntil(NodeConnection *connection, bool forRead,
 								   bool forWrite, long timeoutMs);
 
+/* whether the transaction has a remote transaction open on the node */
+extern bool NodeHasRemoteTransaction(int32 nodeId);
+
 /* connections to a node the running statement holds */
 extern int	CountClaimedNodeConnections(int32 nodeId);
 

@@ -68,7 +68,7 @@ static MemoryContext ConnectionContext = NULL;
 static const char *const SyncedSettings[] = {"TimeZone", "DateStyle",
 "IntervalStyle", "lock_timeout"};
 
-static ConnectionCacheEntry *GetCacheEntry(int32 nodeId);
+static ConnectionCacheEntry *GetCacheEntry(int32 nodeId, bool create);
 static char *CurrentSessionSettings(void);
 static NodeConnection *StartNodeConnection(ConnectionCacheEntry *entry);
 static PGconn *StartConnection(const char *nodeName, int32 nodePort);
@@ -95,9 +95,12 @@ InitializeConnectionCache(void)
 								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-/* GetCacheEntry returns the entry for the current user and a node */
+/*
+ * GetCacheEntry returns the entry for the current user and a node,
+ * creating it if asked (otherwise NULL when there is none).
+ */
 static ConnectionCacheEntry *
-GetCacheEntry(int32 nodeId)
+GetCacheEntry(int32 nodeId, bool create)
 {
 	ConnectionCacheKey key;
 	ConnectionCacheEntry *entry;
@@ -106,8 +109,9 @@ GetCacheEntry(int32 nodeId)
 	memset(&key, 0, sizeof(key));
 	key.nodeId = nodeId;
 	key.userId = GetUserId();
-	entry = hash_search(ConnectionCache, &key, HASH_ENTER, &found);
-	if (!found)
+	entry = hash_search(ConnectionCache, &key,
+						create ? HASH_ENTER : HASH_FIND, &found);
+	if (entry != NULL && !found)
 		dlist_init(&entry->connections);
 	return entry;
 }
@@ -145,7 +149,7 @@ ClaimNodeConnections(int32 nodeId, int maxCount)
 	 */
 	ReadFinishPreparedResults();
 
-	entry = GetCacheEntry(nodeId);
+	entry = GetCacheEntry(nodeId, true);
 	/* drop broken idle connections; find a transaction connection */
 	dlist_foreach_modify(iter, &entry->connections)
 	{
@@ -736,13 +740,34 @@ AllNodeConnections(void)
 }
 
 /*
+ * NodeHasRemoteTransaction: whether the current user's connection to a
+ * node has a remote transaction of the local one open.
+ */
+bool
+NodeHasRemoteTransaction(int32 nodeId)
+{
+	ConnectionCacheEntry *entry = GetCacheEntry(nodeId, false);
+	dlist_iter	iter;
+
+	if (entry == NULL)
+		return false;
+	dlist_foreach(iter, &entry->connections)
+	{
+		if (dlist_container(NodeConnection, listNode,
+							iter.cur)->xactState != REMOTE_XACT_NONE)
+			return true;
+	}
+	return false;
+}
+
+/*
  * CountClaimedNodeConnections returns how many connections to a node the
  * running statement holds (for distdb.max_connections_per_node).
  */
 int
 CountClaimedNodeConnections(int32 nodeId)
 {
-	ConnectionCacheEntry *entry = GetCacheEntry(nodeId);
+	ConnectionCacheEntry *entry = GetCacheEntry(nodeId, true);
 	dlist_iter	iter;
 	int			count = 0;
 

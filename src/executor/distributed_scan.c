@@ -228,12 +228,37 @@ BuildRemoteParams(DistributedPlan *plan, EState *estate)
 }
 
 /*
+ * ReadPlacementIndex chooses the copy of a shard a read uses.  A copy on a
+ * node where the transaction already has a remote transaction comes first:
+ * a write to a reference table goes to every copy, so the transaction
+ * reads its own writes there, and it needs no other connection.
+ * Otherwise sessions are spread over the copies by process id, so that
+ * reads of reference tables do not all load the first node.
+ */
+static int
+ReadPlacementIndex(ShardInterval *shard)
+{
+	int			placementIndex;
+
+	if (shard->placementCount == 1)
+		return 0;
+	for (placementIndex = 0; placementIndex < shard->placementCount;
+		 placementIndex++)
+	{
+		if (NodeHasRemoteTransaction(shard->placements[placementIndex].nodeId))
+			return placementIndex;
+	}
+	return MyProcPid % shard->placementCount;
+}
+
+/*
  * ShardTasks returns the tasks that run a command on a shard.  A read
- * runs on one placement; a write (or a row lock) on every placement, so
- * that all copies of a reference table stay the same.  The first of a
- * write's tasks returns the command's rows and row count; the others
- * (replicaOf pointing to it) run once it has finished, so that concurrent
- * writers of a row queue on its first copy instead of deadlocking on two.
+ * runs on one placement (ReadPlacementIndex); a write (or a row lock) on
+ * every placement, so that all copies of a reference table stay the same.
+ * The first of a write's tasks returns the command's rows and row count;
+ * the others (replicaOf pointing to it) run once it has finished, so that
+ * concurrent writers of a row queue on its first copy instead of
+ * deadlocking on two.
  */
 List *
 ShardTasks(DistTableCacheEntry *entry, int shardIndex, char *queryString,
@@ -255,7 +280,8 @@ ShardTasks(DistTableCacheEntry *entry, int shardIndex, char *queryString,
 
 		task->shardIndex = shardIndex;
 		task->shardId = shard->shardId;
-		task->nodeId = shard->placements[placementIndex].nodeId;
+		task->nodeId = shard->placements[isWrite ? placementIndex :
+										 ReadPlacementIndex(shard)].nodeId;
 		task->queryString = queryString;
 		task->params = params;
 		task->prepare = prepare;
