@@ -590,7 +590,12 @@ ReadFinishPreparedResults(void)
 			continue;
 		connection->finishingGid = NULL;
 
-		if (!CollectQuietly(connection, deadline, &sqlstate, &message))
+		/*
+		 * Read what has arrived first: usually the whole answer, which then
+		 * needs no wait for the socket.
+		 */
+		if (!PQconsumeInput(connection->pgconn) ||
+			!CollectQuietly(connection, deadline, &sqlstate, &message))
 		{
 			sqlstate = "08006";
 			message = "The connection to the node was lost or timed out.";
