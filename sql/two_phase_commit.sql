@@ -60,10 +60,12 @@ INSERT INTO accounts VALUES (109, 9), (110, 10), (111, 11), (112, 12);
 COMMIT;
 SELECT id, balance FROM accounts WHERE id > 100 ORDER BY id;
 
--- COMMIT does not wait for the nodes to acknowledge COMMIT PREPARED; the
--- session's next statements still see the writes, through the connection
--- that wrote and through other connections to the same node (the scan of
--- two shards per worker may use two connections), and can lock the rows
+-- with distdb.wait_for_commit_prepared off, COMMIT does not wait for the
+-- nodes to acknowledge COMMIT PREPARED; the session's next statements still
+-- see the writes, through the connection that wrote and through other
+-- connections to the same node (the scan of two shards per worker may use
+-- two connections), and can lock the rows
+SET distdb.wait_for_commit_prepared = off;
 BEGIN;
 INSERT INTO accounts VALUES (121, 1), (122, 2), (123, 3), (124, 4);
 UPDATE accounts SET balance = balance + 1000 WHERE id IN (:a1, :a2);
@@ -76,9 +78,9 @@ UPDATE accounts SET balance = balance - 1000 WHERE id IN (:a1, :a2);
 DELETE FROM accounts WHERE id > 120;
 COMMIT;
 SELECT count(*), sum(balance) FROM accounts WHERE id > 120 OR balance > 1000;
--- with distdb.wait_for_commit_prepared, COMMIT returns once the nodes have
--- committed: a new session on a worker finds nothing prepared
-SET distdb.wait_for_commit_prepared = on;
+-- with distdb.wait_for_commit_prepared on (the default), COMMIT returns once
+-- the nodes have committed: a new session on a worker finds nothing prepared
+RESET distdb.wait_for_commit_prepared;
 BEGIN;
 UPDATE accounts SET balance = balance + 1 WHERE id IN (:a1, :a2);
 COMMIT;

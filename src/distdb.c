@@ -40,7 +40,7 @@ int			DistdbNodeConnectionTimeout = 30000;
 bool		DistdbNodeParallelQuery = false;
 int			DistdbRecover2pcInterval = 5000;
 int			DistdbDeadlockDetectionInterval = 2000;
-bool		DistdbWaitForCommitPrepared = false;
+bool		DistdbWaitForCommitPrepared = true;
 int			DistdbBroadcastJoinMaxRows = 10000;
 
 void		_PG_init(void);
@@ -161,11 +161,13 @@ DefineSettings(void)
 
 	DefineCustomBoolVariable("distdb.wait_for_commit_prepared",
 							 "Makes COMMIT of a two-phase commit wait until the nodes have committed their prepared transactions.",
-							 "Off: COMMIT returns once the commit is durable on the coordinator and COMMIT PREPARED "
-							 "has been sent; the nodes' acknowledgements are read before the session's next use of "
-							 "the connections, so the session sees its writes, but another session may briefly not.",
+							 "On (as a single PostgreSQL behaves): once COMMIT returns, every session sees the "
+							 "transaction.  Off: COMMIT returns once the commit is durable on the coordinator and "
+							 "COMMIT PREPARED has been sent; the nodes' acknowledgements are read before the "
+							 "session's next use of the connections, so the session sees its writes, but another "
+							 "session may briefly not.",
 							 &DistdbWaitForCommitPrepared,
-							 false,
+							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 

@@ -116,17 +116,18 @@ foreach my $case (@cases)
 # A worker stopped while the coordinator sleeps at a fault point.  Before
 # PREPARE: the commit fails and nothing is left.  After PREPARE: the commit
 # succeeds, the stopped worker keeps its prepared transaction over the
-# restart and recovery commits it.  COMMIT does not wait for COMMIT
-# PREPARED: the failure is reported when the session next uses its node
-# connections (here by a query on worker 1); with
-# distdb.wait_for_commit_prepared on, by COMMIT itself.
+# restart and recovery commits it.  With distdb.wait_for_commit_prepared
+# off, COMMIT does not wait for COMMIT PREPARED: the failure is reported
+# when the session next uses its node connections (here by a query on
+# worker 1); with it on (the default), by COMMIT itself.
 foreach my $case ([ 'before_prepare', 0, 0, 0 ], [ 'after_prepare', 2, 1, 0 ],
 	[ 'after_prepare', 2, 1, 1 ])
 {
 	my ($point, $rows, $recovered, $wait) = @$case;
 	my $tag = "worker 2 stopped at $point" . ($wait ? ', COMMIT waits' : '');
 	my $session = $coordinator->background_psql('postgres', on_error_stop => 0);
-	$session->query_safe('SET distdb.wait_for_commit_prepared = on') if $wait;
+	$session->query_safe('SET distdb.wait_for_commit_prepared = '
+		  . ($wait ? 'on' : 'off'));
 	$session->query_safe("SELECT distdb.distdb_set_fault('$point', 'sleep', 2000)");
 	$session->query_until(qr/committing/, "\\echo committing\n" . transfer_sql($tag));
 	sleep(1);
