@@ -72,4 +72,43 @@ sub ids_on
 		ORDER BY i});
 }
 
+# A psql session on $node that keeps going after errors and shows their
+# SQLSTATE.
+sub error_session
+{
+	my ($class, $node) = @_;
+	my $session = $node->background_psql('postgres', on_error_stop => 0);
+	$session->query_safe('\set VERBOSITY verbose');
+	return $session;
+}
+
+# Send statements to a background session without waiting for them.
+sub send_sql
+{
+	my ($class, $session, $sql) = @_;
+	$session->{stdin} .= "$sql\n";
+	$session->{run}->pump_nb;
+}
+
+# Wait until one of the sessions prints a line matching $pattern on stdout
+# or stderr; returns the session's index, undef after the default timeout.
+sub wait_for_output
+{
+	my ($class, $pattern, @sessions) = @_;
+	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
+	while (time() < $deadline)
+	{
+		for my $i (0 .. $#sessions)
+		{
+			my $session = $sessions[$i];
+			$session->{run}->pump_nb;
+			return $i
+			  if $session->{stdout} =~ $pattern
+			  || $session->{stderr} =~ $pattern;
+		}
+		select(undef, undef, undef, 0.1);
+	}
+	return undef;
+}
+
 1;

@@ -36,23 +36,8 @@ my @ids1 = DistdbTestCluster->ids_on($coordinator, 'accounts', $worker1, 100);
 my @ids2 = DistdbTestCluster->ids_on($coordinator, 'accounts', $worker2, 100);
 ok(@ids1 >= 6 && @ids2 >= 3, 'ids on both workers');
 
-# a session on the coordinator that keeps going after errors and shows
-# their SQLSTATE
-sub session
-{
-	my $session = $coordinator->background_psql('postgres',
-		on_error_stop => 0);
-	$session->query_safe('\set VERBOSITY verbose');
-	return $session;
-}
-
-# send statements to a session without waiting for them
-sub send_sql
-{
-	my ($session, $sql) = @_;
-	$session->{stdin} .= "$sql\n";
-	$session->{run}->pump_nb;
-}
+sub session { return DistdbTestCluster->error_session($coordinator) }
+sub send_sql { DistdbTestCluster->send_sql(@_) }
 
 # wait until a node has $count lock waits
 sub wait_for_lock_waits
@@ -63,25 +48,13 @@ sub wait_for_lock_waits
 	  or die 'the expected lock waits did not happen on ' . $node->name;
 }
 
-# wait until one of the sessions prints a line matching $pattern on stdout
-# or stderr; returns the session's index
+# the index of the first session that prints a line matching $pattern
 sub wait_for_output
 {
 	my ($pattern, @sessions) = @_;
-	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
-	while (time() < $deadline)
-	{
-		for my $i (0 .. $#sessions)
-		{
-			my $session = $sessions[$i];
-			$session->{run}->pump_nb;
-			return $i
-			  if $session->{stdout} =~ $pattern
-			  || $session->{stderr} =~ $pattern;
-		}
-		select(undef, undef, undef, 0.1);
-	}
-	die "no session printed $pattern";
+	my $i = DistdbTestCluster->wait_for_output($pattern, @sessions);
+	die "no session printed $pattern" unless defined $i;
+	return $i;
 }
 
 sub balance

@@ -24,57 +24,26 @@ my @ids = DistdbTestCluster->ids_on($coordinator, 't', $worker1, 40);
 ok(@ids >= 1, 'rows on worker 1');
 my $id = $ids[0];
 
-# a session that keeps going after errors and shows their SQLSTATE
-sub session
-{
-	my $session = $coordinator->background_psql('postgres',
-		on_error_stop => 0);
-	$session->query_safe('\set VERBOSITY verbose');
-	return $session;
-}
-
-# send statements to a session without waiting for them
-sub send_sql
-{
-	my ($session, $sql) = @_;
-	$session->{stdin} .= "$sql\n";
-	$session->{run}->pump_nb;
-}
-
-sub wait_for_output
-{
-	my ($session, $pattern) = @_;
-	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
-	while (time() < $deadline)
-	{
-		$session->{run}->pump_nb;
-		return 1
-		  if $session->{stdout} =~ $pattern || $session->{stderr} =~ $pattern;
-		select(undef, undef, undef, 0.1);
-	}
-	return 0;
-}
-
 my $locked = 0;
 foreach my $statement (
 	'UPDATE t SET a = t.a + b.amount FROM bonus b WHERE b.k = t.k',
 	'DELETE FROM t USING bonus b WHERE b.k = t.k')
 {
 	$locked += 100;
-	my $locker = session();
-	my $writer = session();
+	my $locker = DistdbTestCluster->error_session($coordinator);
+	my $writer = DistdbTestCluster->error_session($coordinator);
 
 	# the locker changes one row and keeps its lock
 	$locker->query_safe("BEGIN; UPDATE t SET a = a + 100 WHERE k = $id");
 
 	# the writer selects every row, then waits for that row's lock
-	send_sql($writer, "$statement;");
+	DistdbTestCluster->send_sql($writer, "$statement;");
 	$worker1->poll_query_until('postgres',
 		'SELECT count(*) >= 1 FROM pg_locks WHERE NOT granted')
 	  or die 'the writer did not wait for the lock';
 	$locker->query_safe('COMMIT');
 
-	ok(wait_for_output($writer, qr/40001/),
+	ok(defined DistdbTestCluster->wait_for_output(qr/40001/, $writer),
 		"$statement: the writer fails with a serialization failure");
 	like($writer->{stderr},
 		qr/could not serialize access due to concurrent update/,
