@@ -148,6 +148,8 @@ extern void ExpandWholeRowReferences(Query *query, Index rti, Oid relid,
 									 AttrNumber presenceColumn);
 extern Query *MakeWorkerQuery(List *rtable, List *fromlist, Node *quals);
 extern Query *MakeSingleTableWorkerQuery(RangeTblEntry *rte, Node *quals);
+extern RangeTblEntry *MakeSubqueryRte(Query *subquery, const char *aliasName,
+									  List *columnNames, bool inFromCl);
 extern void AddWorkerColumns(Query *workerQuery, Query *query, List *columns,
 							 Index workerRelationIndex, List **names,
 							 List **exprs);

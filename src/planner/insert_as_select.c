@@ -96,12 +96,7 @@ RewriteInsertAsSelect(Query *parse)
 	}
 	OffsetVarNodes((Node *) select, -1, 0);
 
-	selectRte = makeNode(RangeTblEntry);
-	selectRte->rtekind = RTE_SUBQUERY;
-	selectRte->subquery = select;
-	selectRte->alias = makeAlias("*SELECT*", NIL);
-	selectRte->eref = makeAlias("*SELECT*", columnNames);
-	selectRte->inFromCl = false;
+	selectRte = MakeSubqueryRte(select, "*SELECT*", columnNames, false);
 
 	insert->cteList = NIL;
 	insert->hasRecursive = false;

@@ -101,7 +101,6 @@ ReplaceMultiExprParams(Node *node, List *multiSubLinks)
 			Query	   *subquery;
 			Query	   *column;
 			RangeTblEntry *rte;
-			RangeTblRef *reference;
 			TargetEntry *tle;
 			List	   *names = NIL;
 			SubLink    *scalar;
@@ -133,21 +132,8 @@ ReplaceMultiExprParams(Node *node, List *multiSubLinks)
 				elog(ERROR, "multiple-assignment column %d not found",
 					 columnNumber);
 
-			rte = makeNode(RangeTblEntry);
-			rte->rtekind = RTE_SUBQUERY;
-			rte->subquery = subquery;
-			rte->alias = makeAlias("multiple_assignment", NIL);
-			rte->eref = makeAlias("multiple_assignment", names);
-			rte->inFromCl = true;
-
-			column = makeNode(Query);
-			column->commandType = CMD_SELECT;
-			column->querySource = QSRC_ORIGINAL;
-			column->canSetTag = true;
-			column->rtable = list_make1(rte);
-			reference = makeNode(RangeTblRef);
-			reference->rtindex = 1;
-			column->jointree = makeFromExpr(list_make1(reference), NULL);
+			rte = MakeSubqueryRte(subquery, "multiple_assignment", names, true);
+			column = MakeSingleTableWorkerQuery(rte, NULL);
 			column->targetList =
 				list_make1(makeTargetEntry((Expr *) makeVar(1, columnNumber,
 															exprType((Node *) tle->expr),

@@ -337,6 +337,24 @@ MakeWorkerQuery(List *rtable, List *fromlist, Node *quals)
 }
 
 /*
+ * MakeSubqueryRte makes a subquery a range table entry named aliasName,
+ * whose output columns are called columnNames (a list of String).
+ */
+RangeTblEntry *
+MakeSubqueryRte(Query *subquery, const char *aliasName, List *columnNames,
+				bool inFromCl)
+{
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = subquery;
+	rte->alias = makeAlias(aliasName, NIL);
+	rte->eref = makeAlias(aliasName, columnNames);
+	rte->inFromCl = inFromCl;
+	return rte;
+}
+
+/*
  * MakeSingleTableWorkerQuery starts the shard query of one table, which is
  * at range table index 1 there; quals must refer to it as index 1.
  */
