@@ -8,17 +8,10 @@ SET search_path TO insert_select_coordinator, regress;
 
 -- how many rows a statement returns and a digest of them, sorted
 CREATE FUNCTION returned_digest(query text) RETURNS text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-	r record;
-	result text[] := '{}';
-BEGIN
-	FOR r IN EXECUTE query LOOP
-		result := result || r::text;
-	END LOOP;
-	RETURN cardinality(result) || ' ' ||
-		md5(array_to_string(ARRAY(SELECT x FROM unnest(result) x ORDER BY x COLLATE "C"), ','));
-END
+LANGUAGE sql AS $fn$
+	SELECT count(*) || ' ' ||
+		md5(coalesce(string_agg(x, ',' ORDER BY x COLLATE "C"), ''))
+	FROM regress.sorted_rows(query) x
 $fn$;
 
 CREATE TABLE kv (k int, id int, v text, n int DEFAULT 0, PRIMARY KEY (k, id));

@@ -7,21 +7,6 @@ CREATE SCHEMA modifications;
 SET search_path TO modifications;
 \set VERBOSITY terse
 
--- sorted_rows(q) runs q (e.g. a statement with RETURNING on several shards,
--- whose rows come in no particular order) and returns its rows sorted
-CREATE FUNCTION sorted_rows(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-	r record;
-	result text[] := '{}';
-BEGIN
-	FOR r IN EXECUTE query LOOP
-		result := result || r::text;
-	END LOOP;
-	RETURN QUERY SELECT x FROM unnest(result) x ORDER BY x COLLATE "C";
-END
-$fn$;
-
 -- show_error(q) runs q and returns its SQLSTATE and message (shard name
 -- suffixes removed), or 'no error'
 CREATE FUNCTION show_error(query text) RETURNS text
@@ -87,8 +72,8 @@ INSERT INTO mod_t_local VALUES
 	(106, 2007, 'multi', 7), (107, 2008, 'multi', 8), (108, 2009, 'multi', 9),
 	(109, 2010, 'multi', 10), (110, 2011, 'multi', 11), (111, 2012, 'multi', 12),
 	(100, 2013, 'multi', 13), (100, 2014, NULL, NULL), (-1, 2015, '', 0);
-SELECT sorted_rows('INSERT INTO mod_t VALUES (120, 3001, ''r'', 1), (121, 3002, ''r'', 2), (122, 3003, ''r'', 3), (120, 3004, ''r'', 4) RETURNING id, k, n + 100');
-SELECT sorted_rows('INSERT INTO mod_t_local VALUES (120, 3001, ''r'', 1), (121, 3002, ''r'', 2), (122, 3003, ''r'', 3), (120, 3004, ''r'', 4) RETURNING id, k, n + 100');
+SELECT regress.sorted_rows('INSERT INTO mod_t VALUES (120, 3001, ''r'', 1), (121, 3002, ''r'', 2), (122, 3003, ''r'', 3), (120, 3004, ''r'', 4) RETURNING id, k, n + 100');
+SELECT regress.sorted_rows('INSERT INTO mod_t_local VALUES (120, 3001, ''r'', 1), (121, 3002, ''r'', 2), (122, 3003, ''r'', 3), (120, 3004, ''r'', 4) RETURNING id, k, n + 100');
 SELECT * FROM mod_diff;
 SELECT count(*) FROM mod_t;
 SELECT count(*) FROM mod_t_local;
@@ -119,8 +104,8 @@ UPDATE mod_t SET v = v || '+' WHERE k BETWEEN 200 AND 260 AND v IS NOT NULL;
 UPDATE mod_t_local SET v = v || '+' WHERE k BETWEEN 200 AND 260 AND v IS NOT NULL;
 UPDATE mod_t SET n = n + 1 WHERE k = 333 RETURNING id, k, n;
 UPDATE mod_t_local SET n = n + 1 WHERE k = 333 RETURNING id, k, n;
-SELECT sorted_rows('UPDATE mod_t SET n = 12 WHERE k IN (50, 150, 250, 351) RETURNING id, k, n, v');
-SELECT sorted_rows('UPDATE mod_t_local SET n = 12 WHERE k IN (50, 150, 250, 351) RETURNING id, k, n, v');
+SELECT regress.sorted_rows('UPDATE mod_t SET n = 12 WHERE k IN (50, 150, 250, 351) RETURNING id, k, n, v');
+SELECT regress.sorted_rows('UPDATE mod_t_local SET n = 12 WHERE k IN (50, 150, 250, 351) RETURNING id, k, n, v');
 UPDATE mod_t SET n = CASE WHEN n > 5 THEN n - 5 ELSE n END;
 UPDATE mod_t_local SET n = CASE WHEN n > 5 THEN n - 5 ELSE n END;
 UPDATE mod_t SET n = 1 WHERE id IN (20, 21, 22);
@@ -129,8 +114,8 @@ DELETE FROM mod_t WHERE v LIKE '%5';
 DELETE FROM mod_t_local WHERE v LIKE '%5';
 DELETE FROM mod_t WHERE k = 377 RETURNING *;
 DELETE FROM mod_t_local WHERE k = 377 RETURNING *;
-SELECT sorted_rows('DELETE FROM mod_t WHERE k > 390 AND k <= 400 RETURNING k, id');
-SELECT sorted_rows('DELETE FROM mod_t_local WHERE k > 390 AND k <= 400 RETURNING k, id');
+SELECT regress.sorted_rows('DELETE FROM mod_t WHERE k > 390 AND k <= 400 RETURNING k, id');
+SELECT regress.sorted_rows('DELETE FROM mod_t_local WHERE k > 390 AND k <= 400 RETURNING k, id');
 DELETE FROM mod_t WHERE id = ANY (ARRAY[30, 31]);
 DELETE FROM mod_t_local WHERE id = ANY (ARRAY[30, 31]);
 DELETE FROM mod_t WHERE false;

@@ -6,20 +6,6 @@
 CREATE SCHEMA on_conflict;
 SET search_path TO on_conflict, regress;
 
--- the rows of a statement, sorted
-CREATE FUNCTION sorted_rows(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-	r record;
-	result text[] := '{}';
-BEGIN
-	FOR r IN EXECUTE query LOOP
-		result := result || r::text;
-	END LOOP;
-	RETURN QUERY SELECT x FROM unnest(result) x ORDER BY x COLLATE "C";
-END
-$fn$;
-
 CREATE TABLE kv (k int, id int, v text, n int DEFAULT 0, PRIMARY KEY (k, id));
 CREATE UNIQUE INDEX kv_k_lower_v ON kv (k, lower(v)) WHERE n >= 0;
 CREATE TABLE kv_local (LIKE kv INCLUDING ALL);
@@ -103,8 +89,8 @@ CREATE TABLE excluded (k int PRIMARY KEY, v text);
 SELECT distdb.create_distributed_table('excluded', 'k', 4);
 INSERT INTO excluded VALUES (1, 'a'), (2, 'b');
 -- (check_query would rename EXCLUDED too)
-SELECT * FROM sorted_rows($$INSERT INTO excluded AS e VALUES (1, 'c'), (3, 'd') ON CONFLICT (k) DO UPDATE SET v = excluded.v || e.v RETURNING *$$);
-SELECT * FROM sorted_rows($$INSERT INTO excluded AS e SELECT k, 'x' FROM excluded ON CONFLICT (k) DO UPDATE SET v = excluded.v || e.v RETURNING *$$);
+SELECT * FROM regress.sorted_rows($$INSERT INTO excluded AS e VALUES (1, 'c'), (3, 'd') ON CONFLICT (k) DO UPDATE SET v = excluded.v || e.v RETURNING *$$);
+SELECT * FROM regress.sorted_rows($$INSERT INTO excluded AS e SELECT k, 'x' FROM excluded ON CONFLICT (k) DO UPDATE SET v = excluded.v || e.v RETURNING *$$);
 SELECT * FROM excluded ORDER BY k;
 
 -- refused: conflict target without the distribution column, moving rows,

@@ -103,6 +103,31 @@ EXCEPTION WHEN OTHERS THEN
 END
 $fn$;
 
+-- sorted_rows(q) runs q (e.g. a statement with RETURNING on several shards,
+-- whose rows come in no particular order) and returns its rows sorted
+CREATE FUNCTION regress.sorted_rows(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	r record;
+	result text[] := '{}';
+BEGIN
+	FOR r IN EXECUTE query LOOP
+		result := result || r::text;
+	END LOOP;
+	RETURN QUERY SELECT x FROM unnest(result) x ORDER BY x COLLATE "C";
+END
+$fn$;
+
+-- ids_on_node(t, port, max): the values 1 .. max of t's (integer)
+-- distribution column whose shard is on the node at port, in order
+CREATE FUNCTION regress.ids_on_node(t regclass, port int, max int) RETURNS SETOF int
+LANGUAGE sql AS $$
+	SELECT i FROM generate_series(1, max) i
+	WHERE distdb.distdb_shard_index_for_value(t, i::text) IN
+		(SELECT shardindex FROM distdb.distdb_shards
+		 WHERE table_name = t AND nodeport = port)
+	ORDER BY i $$;
+
 -- shard_query(q) prints the distributed plan type, task count and the SQL
 -- one task of q sends to its shard (shard ids masked)
 CREATE FUNCTION regress.shard_query(query text) RETURNS SETOF text

@@ -16,16 +16,8 @@ INSERT INTO accounts SELECT i, 100 FROM generate_series(1, 20) i;
 SELECT distdb.create_distributed_table('accounts', 'id', 4);
 
 -- an account on each worker
-SELECT i AS a1 FROM generate_series(1, 20) i
-WHERE distdb.distdb_shard_index_for_value('accounts', i::text) IN
-	(SELECT shardindex FROM distdb.distdb_shards
-	 WHERE table_name = 'accounts'::regclass AND nodeport = :worker_1_port)
-ORDER BY i LIMIT 1 \gset
-SELECT i AS a2 FROM generate_series(1, 20) i
-WHERE distdb.distdb_shard_index_for_value('accounts', i::text) IN
-	(SELECT shardindex FROM distdb.distdb_shards
-	 WHERE table_name = 'accounts'::regclass AND nodeport = :worker_2_port)
-ORDER BY i LIMIT 1 \gset
+SELECT i AS a1 FROM regress.ids_on_node('accounts', :worker_1_port, 20) i LIMIT 1 \gset
+SELECT i AS a2 FROM regress.ids_on_node('accounts', :worker_2_port, 20) i LIMIT 1 \gset
 
 -- a transaction reads its own writes; ROLLBACK undoes them on every node
 BEGIN;

@@ -17,21 +17,9 @@ INSERT INTO accounts SELECT i, 100 FROM generate_series(1, 20) i;
 SELECT distdb.create_distributed_table('accounts', 'id', 4);
 
 -- two accounts on each worker
-SELECT i AS a1 FROM generate_series(1, 20) i
-WHERE distdb.distdb_shard_index_for_value('accounts', i::text) IN
-	(SELECT shardindex FROM distdb.distdb_shards
-	 WHERE table_name = 'accounts'::regclass AND nodeport = :worker_1_port)
-ORDER BY i LIMIT 1 \gset
-SELECT i AS b1 FROM generate_series(1, 20) i
-WHERE distdb.distdb_shard_index_for_value('accounts', i::text) IN
-	(SELECT shardindex FROM distdb.distdb_shards
-	 WHERE table_name = 'accounts'::regclass AND nodeport = :worker_1_port)
-ORDER BY i OFFSET 1 LIMIT 1 \gset
-SELECT i AS a2 FROM generate_series(1, 20) i
-WHERE distdb.distdb_shard_index_for_value('accounts', i::text) IN
-	(SELECT shardindex FROM distdb.distdb_shards
-	 WHERE table_name = 'accounts'::regclass AND nodeport = :worker_2_port)
-ORDER BY i LIMIT 1 \gset
+SELECT i AS a1 FROM regress.ids_on_node('accounts', :worker_1_port, 20) i LIMIT 1 \gset
+SELECT i AS b1 FROM regress.ids_on_node('accounts', :worker_1_port, 20) i OFFSET 1 LIMIT 1 \gset
+SELECT i AS a2 FROM regress.ids_on_node('accounts', :worker_2_port, 20) i LIMIT 1 \gset
 
 -- nothing is pending: recovery has nothing to do and clears old records
 SELECT distdb.distdb_recover_prepared_transactions();
